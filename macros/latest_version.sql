@@ -1,0 +1,29 @@
+{#
+    Keep the latest version of each key: the newest `updated_at`, and among equal timestamps the
+    last delivered (delivery date, then row number in the file). Used by every staging model.
+#}
+{% macro latest_version(relation, key_columns, order_by='updated_at desc, _delivery_date desc, _row_number desc') %}
+    {{ return(adapter.dispatch('latest_version', 'jaffle_shop')(relation, key_columns, order_by)) }}
+{% endmacro %}
+
+{% macro default__latest_version(relation, key_columns, order_by) -%}
+    select * from (
+        select
+            *,
+            row_number() over (
+                partition by {{ key_columns | join(', ') }}
+                order by {{ order_by }}
+            ) as _version_rank
+        from {{ relation }}
+    ) as ranked
+    where _version_rank = 1
+{%- endmacro %}
+
+{% macro duckdb__latest_version(relation, key_columns, order_by) -%}
+    {#- DuckDB filters on a window with qualify: no subquery, no rank column to carry. -#}
+    select * from {{ relation }}
+    qualify row_number() over (
+        partition by {{ key_columns | join(', ') }}
+        order by {{ order_by }}
+    ) = 1
+{%- endmacro %}

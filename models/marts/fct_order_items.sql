@@ -1,0 +1,99 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'hash_merge'),
+        unique_key='order_item_id',
+        on_schema_change='fail',
+    )
+}}
+
+with order_items as (
+    select * from {{ ref('stg_jaffle__items') }}
+),
+
+orders as (
+    select * from {{ ref('stg_jaffle__orders') }}
+),
+
+products as (
+    select * from {{ ref('stg_jaffle__products') }}
+),
+
+product_prices as (
+    select * from {{ ref('int_product_prices_versioned') }}
+),
+
+items_in_window as (
+    select * from order_items
+    {% if is_incremental() %}
+        where {{ in_window('updated_at') }}
+    {% endif %}
+),
+
+items_with_orders as (
+    {#- An item whose order has not arrived yet waits: it is picked up when the order lands. -#}
+    select
+        items_in_window.order_item_id,
+        items_in_window.order_id,
+        items_in_window.product_sku,
+        items_in_window.updated_at,
+        orders.customer_id,
+        orders.store_id,
+        orders.ordered_at
+    from items_in_window
+    inner join orders
+        on items_in_window.order_id = orders.order_id
+),
+
+priced_items as (
+    {#- The price valid when the order was placed; the first known price for older orders. -#}
+    select
+        items_with_orders.*,
+        product_prices.price_cents
+    from items_with_orders
+    inner join product_prices
+        on items_with_orders.product_sku = product_prices.product_sku
+        and (
+            (
+                items_with_orders.ordered_at >= product_prices.valid_from
+                and (
+                    items_with_orders.ordered_at < product_prices.valid_to
+                    or product_prices.valid_to is null
+                )
+            )
+            or (
+                product_prices.is_first_price
+                and items_with_orders.ordered_at < product_prices.valid_from
+            )
+        )
+),
+
+joined as (
+    select
+        priced_items.order_item_id,
+        priced_items.order_id,
+        priced_items.customer_id,
+        priced_items.store_id,
+        priced_items.product_sku,
+        priced_items.ordered_at,
+        cast(priced_items.ordered_at as date) as order_date,
+        {{ cents_to_dollars('priced_items.price_cents') }} as product_price,
+        products.is_food_item,
+        products.is_drink_item,
+        priced_items.updated_at
+    from priced_items
+    inner join products
+        on priced_items.product_sku = products.product_sku
+),
+
+final as (
+    select
+        *,
+        {{ row_hash([
+            'order_item_id', 'order_id', 'customer_id', 'store_id', 'product_sku',
+            'ordered_at', 'product_price', 'is_food_item', 'is_drink_item', 'updated_at',
+        ]) }} as row_hash
+    from joined
+)
+
+select * from final

@@ -1,0 +1,80 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'hash_merge'),
+        unique_key='order_id',
+        on_schema_change='fail',
+    )
+}}
+
+with orders as (
+    select * from {{ ref('stg_jaffle__orders') }}
+),
+
+order_items as (
+    select * from {{ ref('stg_jaffle__items') }}
+),
+
+{% if is_incremental() %}
+changed_orders as (
+    {#- An order changes when it does, and when one of its items arrives (items can land late). -#}
+    select order_id from orders where {{ in_window('updated_at') }}
+    union
+    select order_id from order_items where {{ in_window('updated_at') }}
+),
+
+orders_in_window as (
+    select orders.*
+    from orders
+    inner join changed_orders
+        on orders.order_id = changed_orders.order_id
+),
+{% else %}
+orders_in_window as (
+    select * from orders
+),
+{% endif %}
+
+item_counts as (
+    select
+        order_id,
+        count(*) as item_count,
+        max(updated_at) as items_updated_at
+    from order_items
+    group by order_id
+),
+
+joined as (
+    select
+        orders_in_window.order_id,
+        orders_in_window.customer_id,
+        orders_in_window.store_id,
+        orders_in_window.ordered_at,
+        cast(orders_in_window.ordered_at as date) as order_date,
+        orders_in_window.order_status,
+        orders_in_window.order_status = 'returned' as is_returned,
+        {{ cents_to_dollars('orders_in_window.subtotal_cents') }} as subtotal,
+        {{ cents_to_dollars('orders_in_window.tax_paid_cents') }} as tax_paid,
+        {{ cents_to_dollars('orders_in_window.order_total_cents') }} as order_total,
+        cast(coalesce(item_counts.item_count, 0) as bigint) as item_count,
+        case
+            when item_counts.items_updated_at > orders_in_window.updated_at
+                then item_counts.items_updated_at
+            else orders_in_window.updated_at
+        end as updated_at
+    from orders_in_window
+    left join item_counts
+        on orders_in_window.order_id = item_counts.order_id
+),
+
+final as (
+    select
+        *,
+        {{ row_hash([
+            'order_id', 'customer_id', 'store_id', 'ordered_at', 'order_status',
+            'subtotal', 'tax_paid', 'order_total', 'item_count', 'updated_at',
+        ]) }} as row_hash
+    from joined
+)
+
+select * from final

@@ -1,0 +1,29 @@
+{#- Every delivered customer row, typed, with the reason it cannot be used. -#}
+with source as (
+    select * from {{ source('jaffle', 'customers') }}
+),
+
+typed as (
+    select
+        nullif(trim(id), '') as customer_id,
+        trim(name) as customer_name,
+        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        updated_at as updated_at_delivered
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when customer_id is null then 'missing key: id'
+            when updated_at is null then 'malformed timestamp: updated_at'
+        end as invalid_reason
+    from typed
+)
+
+select * from checked

@@ -1,0 +1,32 @@
+{#- Every delivered order item row, typed, with the reason it cannot be used. -#}
+with source as (
+    select * from {{ source('jaffle', 'items') }}
+),
+
+typed as (
+    select
+        nullif(trim(id), '') as order_item_id,
+        nullif(trim(order_id), '') as order_id,
+        nullif(trim(sku), '') as product_sku,
+        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        updated_at as updated_at_delivered
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when order_item_id is null then 'missing key: id'
+            when order_id is null then 'missing value: order_id'
+            when product_sku is null then 'missing value: sku'
+            when updated_at is null then 'malformed timestamp: updated_at'
+        end as invalid_reason
+    from typed
+)
+
+select * from checked

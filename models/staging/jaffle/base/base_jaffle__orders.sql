@@ -1,0 +1,46 @@
+{#- Every delivered order row, typed, with the reason it cannot be used (null when it can). -#}
+with source as (
+    select * from {{ source('jaffle', 'orders') }}
+),
+
+typed as (
+    select
+        nullif(trim(id), '') as order_id,
+        nullif(trim(customer), '') as customer_id,
+        nullif(trim(store_id), '') as store_id,
+        {{ try_cast_as('ordered_at', 'timestamp') }} as ordered_at,
+        {{ try_cast_as('subtotal', 'bigint') }} as subtotal_cents,
+        {{ try_cast_as('tax_paid', 'bigint') }} as tax_paid_cents,
+        {{ try_cast_as('order_total', 'bigint') }} as order_total_cents,
+        lower(trim(status)) as order_status,
+        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        ordered_at as ordered_at_delivered,
+        subtotal as subtotal_delivered,
+        tax_paid as tax_paid_delivered,
+        order_total as order_total_delivered,
+        updated_at as updated_at_delivered
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when order_id is null then 'missing key: id'
+            when ordered_at is null then 'malformed timestamp: ordered_at'
+            when updated_at is null then 'malformed timestamp: updated_at'
+            when subtotal_cents is null then 'malformed amount: subtotal'
+            when tax_paid_cents is null then 'malformed amount: tax_paid'
+            when order_total_cents is null then 'malformed amount: order_total'
+            when order_status not in ('placed', 'shipped', 'completed', 'returned')
+                or order_status is null
+                then 'unknown status'
+        end as invalid_reason
+    from typed
+)
+
+select * from checked

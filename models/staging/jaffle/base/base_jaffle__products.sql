@@ -1,0 +1,34 @@
+{#- Every delivered product row, typed, with the reason it cannot be used. -#}
+with source as (
+    select * from {{ source('jaffle', 'products') }}
+),
+
+typed as (
+    select
+        nullif(trim(sku), '') as product_sku,
+        trim(name) as product_name,
+        lower(trim(type)) as product_type,
+        description as product_description,
+        {{ try_cast_as('price', 'bigint') }} as price_cents,
+        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        price as price_delivered,
+        updated_at as updated_at_delivered
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when product_sku is null then 'missing key: sku'
+            when price_cents is null then 'malformed amount: price'
+            when updated_at is null then 'malformed timestamp: updated_at'
+        end as invalid_reason
+    from typed
+)
+
+select * from checked

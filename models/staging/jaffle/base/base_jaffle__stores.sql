@@ -1,0 +1,35 @@
+{#- Every delivered store row, typed, with the reason it cannot be used. -#}
+with source as (
+    select * from {{ source('jaffle', 'stores') }}
+),
+
+typed as (
+    select
+        nullif(trim(id), '') as store_id,
+        trim(name) as store_name,
+        {{ try_cast_as('opened_at', 'timestamp') }} as opened_at,
+        {{ try_cast_as('tax_rate', 'numeric(6, 4)') }} as tax_rate,
+        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        opened_at as opened_at_delivered,
+        tax_rate as tax_rate_delivered,
+        updated_at as updated_at_delivered
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when store_id is null then 'missing key: id'
+            when opened_at is null then 'malformed timestamp: opened_at'
+            when tax_rate is null then 'malformed number: tax_rate'
+            when updated_at is null then 'malformed timestamp: updated_at'
+        end as invalid_reason
+    from typed
+)
+
+select * from checked

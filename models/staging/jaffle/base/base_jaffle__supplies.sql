@@ -1,0 +1,40 @@
+{#- Every delivered supply row, typed, with the reason it cannot be used. -#}
+with source as (
+    select * from {{ source('jaffle', 'supplies') }}
+),
+
+typed as (
+    select
+        nullif(trim(id), '') as supply_id,
+        nullif(trim(sku), '') as product_sku,
+        trim(name) as supply_name,
+        {{ try_cast_as('cost', 'bigint') }} as supply_cost_cents,
+        case lower(trim(perishable))
+            when 'true' then true
+            when 'false' then false
+        end as is_perishable,
+        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        cost as cost_delivered,
+        perishable as perishable_delivered,
+        updated_at as updated_at_delivered
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when supply_id is null then 'missing key: id'
+            when product_sku is null then 'missing key: sku'
+            when supply_cost_cents is null then 'malformed amount: cost'
+            when is_perishable is null then 'malformed boolean: perishable'
+            when updated_at is null then 'malformed timestamp: updated_at'
+        end as invalid_reason
+    from typed
+)
+
+select * from checked
