@@ -28,7 +28,7 @@
     {%- set parsed = {} -%}
     {%- for name, text in [('start_date', start_text), ('end_date', end_text)] -%}
         {%- set value = none -%}
-        {%- set match = modules.re.match('^(\d{4})-(\d{2})-(\d{2})$', text) -%}
+        {%- set match = modules.re.match('^([0-9]{4})-([0-9]{2})-([0-9]{2})$', text) -%}
         {%- if match -%}
             {#- Jinja cannot catch exceptions: check the day exists before building the date. -#}
             {%- set year, month, day = match.group(1) | int, match.group(2) | int, match.group(3) | int -%}

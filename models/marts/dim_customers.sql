@@ -17,10 +17,33 @@ customer_orders as (
     group by customer_id
 ),
 
+inferred_customers as (
+    {#-
+        A customer record can land after their first order. Rather than drop or block the
+        order, the customer is inferred from it (a late-arriving dimension member) and
+        filled in when the record lands, since this table is rebuilt every run.
+    -#}
+    select
+        customer_orders.customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_name,
+        cast(null as timestamp) as updated_at
+    from customer_orders
+    left join customers
+        on customer_orders.customer_id = customers.customer_id
+    where customers.customer_id is null
+),
+
+all_customers as (
+    select customer_id, customer_name, updated_at, false as is_inferred from customers
+    union all
+    select customer_id, customer_name, updated_at, true as is_inferred from inferred_customers
+),
+
 final as (
     select
-        customers.customer_id,
-        customers.customer_name,
+        all_customers.customer_id,
+        all_customers.customer_name,
+        all_customers.is_inferred,
         customer_orders.first_ordered_at,
         customer_orders.last_ordered_at,
         cast(coalesce(customer_orders.order_count, 0) as bigint) as order_count,
@@ -29,10 +52,10 @@ final as (
             when customer_orders.order_count > 1 then 'returning'
             else 'new'
         end as customer_type,
-        customers.updated_at
-    from customers
+        all_customers.updated_at
+    from all_customers
     left join customer_orders
-        on customers.customer_id = customer_orders.customer_id
+        on all_customers.customer_id = customer_orders.customer_id
 )
 
 select * from final

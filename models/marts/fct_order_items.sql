@@ -92,7 +92,9 @@ final as (
         {{ row_hash([
             'order_item_id', 'order_id', 'customer_id', 'store_id', 'product_sku',
             'ordered_at', 'product_price', 'is_food_item', 'is_drink_item', 'updated_at',
-        ]) }} as row_hash
+        ]) }} as row_hash,
+        {#- Set only on rows this run inserted or changed: the ledger counts them. -#}
+        '{{ invocation_id }}' as _invocation_id
     from joined
 )
 

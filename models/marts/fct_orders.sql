@@ -73,7 +73,9 @@ final as (
         {{ row_hash([
             'order_id', 'customer_id', 'store_id', 'ordered_at', 'order_status',
             'subtotal', 'tax_paid', 'order_total', 'item_count', 'updated_at',
-        ]) }} as row_hash
+        ]) }} as row_hash,
+        {#- Set only on rows this run inserted or changed: the ledger counts them. -#}
+        '{{ invocation_id }}' as _invocation_id
     from joined
 )
 

@@ -1,0 +1,30 @@
+# Every target sets itself up: a fresh clone needs only Python 3.11 and the package registries.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+DAYS ?= 90
+SEED ?= 42
+
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: setup run test lint fix ci docs clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+## The main job: ~90 days of Jaffle Shop deliveries, processed day by day on embedded DuckDB.
+run: setup
+	$(BIN)/python scripts/main_job.py --days $(DAYS) --seed $(SEED)
+
+## The test suite (what CI runs).
+test: setup
+	$(BIN)/pytest
+
+clean:
+	rm -rf data target logs
