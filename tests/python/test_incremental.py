@@ -180,7 +180,8 @@ def test_late_row_within_lookback_lands_on_its_day(daily: Warehouse, plan: Deliv
     try:
         daily.run(last, last)
         row = daily.query(
-            "select order_date, order_total from analytics.fct_orders where order_id = 'late-order-1'"
+            "select order_date, order_total from analytics.fct_orders "
+            "where order_id = 'late-order-1'"
         )
         assert row == [(order_day, pytest.approx(13.25))]
         after = daily.query(
