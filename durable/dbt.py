@@ -86,7 +86,10 @@ def invoke(
     ]
     if variables:
         command += ["--vars", json.dumps(variables)]
-    result = dbtRunner(manifest=_manifest(settings)).invoke(command)
+    try:
+        result = dbtRunner(manifest=_manifest(settings)).invoke(command)
+    finally:
+        release_database()
     outcome = DbtOutcome(command=command, success=result.success, exception=result.exception)
     for node_result in getattr(result.result, "results", None) or []:
         node = node_result.node
@@ -119,3 +122,19 @@ def _manifest(settings: Settings) -> Manifest | None:
 def forget_manifest(settings: Settings) -> None:
     """Drop the parsed project, e.g. after its files changed."""
     _manifests.pop((str(settings.project_dir), settings.target), None)
+
+
+def release_database() -> None:
+    """Close the database dbt-duckdb keeps open for the life of the process.
+
+    It would otherwise hold the DuckDB file after dbt returns, so the runner could not copy or
+    rename it, and a second connection with other settings would be refused.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: nothing is held
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
