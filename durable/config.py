@@ -1,7 +1,8 @@
-"""Where things live, read once from the environment so tests and CI can point anywhere.
+"""Where things live and how patient to be, read once from the environment.
 
 Every setting has a default that works from a fresh clone; each can be overridden by the
-environment variable named beside it (the same variables `profiles.yml` reads).
+environment variable named beside it (the same variables `profiles.yml` reads), so tests and CI
+can point anywhere without flags.
 """
 
 from __future__ import annotations
@@ -18,21 +19,45 @@ def _path(variable: str, default: str) -> Path:
     return value if value.is_absolute() else PROJECT_DIR / value
 
 
+def _env(variable: str, default: str) -> str:
+    return os.environ.get(variable, default)
+
+
 @dataclass(frozen=True)
 class Settings:
     project_dir: Path = PROJECT_DIR
     # DURABLE_LANDING_DIR: the landing zone the source system delivers files into.
     landing_dir: Path = field(default_factory=lambda: _path("DURABLE_LANDING_DIR", "data/landing"))
-    # DURABLE_DUCKDB_PATH: the warehouse file (the DuckDB target).
+    # DURABLE_DUCKDB_PATH: the warehouse file dbt builds into (production, for the runner).
     duckdb_path: Path = field(
         default_factory=lambda: _path("DURABLE_DUCKDB_PATH", "data/warehouse/jaffle_shop.duckdb")
     )
     # DURABLE_RAW_SCHEMA: where the loader writes raw tables (dbt sources read them).
-    raw_schema: str = field(
-        default_factory=lambda: os.environ.get("DURABLE_RAW_SCHEMA", "raw_jaffle")
-    )
+    raw_schema: str = field(default_factory=lambda: _env("DURABLE_RAW_SCHEMA", "raw_jaffle"))
+    # DURABLE_SCHEMA: the schema the models are built in.
+    schema: str = field(default_factory=lambda: _env("DURABLE_SCHEMA", "analytics"))
     # DBT_TARGET: which output of profiles.yml to use.
-    target: str = field(default_factory=lambda: os.environ.get("DBT_TARGET", "duckdb"))
+    target: str = field(default_factory=lambda: _env("DBT_TARGET", "duckdb"))
+    # DURABLE_STATE_DIR: the run ledger, the run lock and the production manifest.
+    state_dir: Path = field(default_factory=lambda: _path("DURABLE_STATE_DIR", "data/state"))
+    # DURABLE_LOCK_TIMEOUT: seconds a run waits for another to finish before giving up.
+    lock_timeout: float = field(default_factory=lambda: float(_env("DURABLE_LOCK_TIMEOUT", "60")))
+    # DURABLE_RETRY_ATTEMPTS / DURABLE_RETRY_MAX_SECONDS / DURABLE_RETRY_WAIT: transient faults.
+    retry_attempts: int = field(default_factory=lambda: int(_env("DURABLE_RETRY_ATTEMPTS", "5")))
+    retry_max_seconds: float = field(
+        default_factory=lambda: float(_env("DURABLE_RETRY_MAX_SECONDS", "300"))
+    )
+    retry_wait: float = field(default_factory=lambda: float(_env("DURABLE_RETRY_WAIT", "1")))
+    # DURABLE_ALERT_COMMAND: a shell command that receives a JSON payload on stdin on failure.
+    alert_command: str = field(default_factory=lambda: _env("DURABLE_ALERT_COMMAND", ""))
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.state_dir / "ledger.sqlite"
+
+    @property
+    def prod_manifest_dir(self) -> Path:
+        return self.state_dir / "prod-manifest"
 
     def dbt_environment(self) -> dict[str, str]:
         """Variables profiles.yml and the sources read, pinned to these settings."""
@@ -40,5 +65,6 @@ class Settings:
             "DBT_PROFILES_DIR": str(self.project_dir),
             "DURABLE_DUCKDB_PATH": str(self.duckdb_path),
             "DURABLE_RAW_SCHEMA": self.raw_schema,
+            "DURABLE_SCHEMA": self.schema,
             "DBT_TARGET": self.target,
         }

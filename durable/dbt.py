@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from dbt.cli.main import dbtRunner
 from dbt.contracts.graph.manifest import Manifest
+from dbt_common.events.base_types import EventMsg
 
 from durable.config import Settings
 
@@ -38,6 +39,7 @@ class DbtOutcome:
     success: bool
     nodes: list[NodeOutcome] = field(default_factory=list)
     exception: BaseException | None = None
+    invocation_id: str | None = None
 
     def with_status(self, *statuses: str) -> list[NodeOutcome]:
         return [n for n in self.nodes if n.status in statuses]
@@ -71,8 +73,15 @@ def window_vars(start: date | None, end: date | None, lookback_days: int | None 
     return variables
 
 
+Callback = Callable[[EventMsg], None]
+
+
 def invoke(
-    settings: Settings, args: Sequence[str], variables: dict | None = None, quiet: bool = False
+    settings: Settings,
+    args: Sequence[str],
+    variables: dict | None = None,
+    quiet: bool = False,
+    callbacks: Sequence[Callback] = (),
 ) -> DbtOutcome:
     """Run one dbt command against the settings' target and collect per-node outcomes."""
     os.environ.update(settings.dbt_environment())
@@ -86,11 +95,23 @@ def invoke(
     ]
     if variables:
         command += ["--vars", json.dumps(variables)]
+    invocation: list[str] = []
+
+    def remember_invocation(event: EventMsg) -> None:
+        if not invocation:
+            invocation.append(event.info.invocation_id)
+
+    runner = dbtRunner(manifest=_manifest(settings), callbacks=[remember_invocation, *callbacks])
     try:
-        result = dbtRunner(manifest=_manifest(settings)).invoke(command)
+        result = runner.invoke(command)
     finally:
         release_database()
-    outcome = DbtOutcome(command=command, success=result.success, exception=result.exception)
+    outcome = DbtOutcome(
+        command=command,
+        success=result.success,
+        exception=result.exception,
+        invocation_id=invocation[0] if invocation else None,
+    )
     for node_result in getattr(result.result, "results", None) or []:
         node = node_result.node
         response = node_result.adapter_response or {}

@@ -1,0 +1,162 @@
+"""The run ledger: what ran, on which window, how it ended. It outlives crashes.
+
+SQLite in WAL mode, committed at every state change, so a run killed at any point leaves rows
+that say `running`. The next run holds the run lock, so any `running` row it finds belongs to a
+dead process: it is settled as `crashed` (or `published`, when production already carries the
+run's publication, which happens if the crash came after the atomic publish).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+SCHEMA = """
+create table if not exists runs (
+    run_id text primary key,
+    command text not null,
+    pid integer not null,
+    host text not null,
+    started_at text not null,
+    finished_at text,
+    state text not null,          -- running | succeeded | failed | crashed
+    exit_code integer,
+    failure text
+);
+create table if not exists windows (
+    run_id text not null references runs (run_id),
+    window_start text not null,
+    window_end text not null,
+    started_at text not null,
+    finished_at text,
+    state text not null,          -- running | published | failed | crashed
+    attempts integer not null default 0,
+    rows_changed text,            -- json: model -> rows the run inserted or changed
+    tests_passed integer,
+    tests_failed integer,
+    failure text,
+    audit_path text,
+    primary key (run_id, window_start, window_end)
+);
+"""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    run_id: str
+    window_start: date
+    window_end: date
+    state: str
+    attempts: int
+    started_at: str
+    finished_at: str | None
+    rows_changed: dict[str, int] | None
+    tests_passed: int | None
+    tests_failed: int | None
+    failure: str | None
+    audit_path: str | None
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.execute("pragma journal_mode = wal")
+        self.db.execute("pragma synchronous = full")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def start_run(self, run_id: str, command: str) -> None:
+        self.db.execute(
+            "insert into runs values (?, ?, ?, ?, ?, null, 'running', null, null)",
+            (run_id, command, os.getpid(), socket.gethostname(), now()),
+        )
+
+    def finish_run(self, run_id: str, state: str, exit_code: int, failure: str | None) -> None:
+        self.db.execute(
+            "update runs set finished_at = ?, state = ?, exit_code = ?, failure = ? "
+            "where run_id = ?",
+            (now(), state, exit_code, failure, run_id),
+        )
+
+    def start_window(self, run_id: str, start: date, end: date) -> None:
+        self.db.execute(
+            "insert into windows (run_id, window_start, window_end, started_at, state) "
+            "values (?, ?, ?, ?, 'running')",
+            (run_id, start.isoformat(), end.isoformat(), now()),
+        )
+
+    def update_window(self, run_id: str, start: date, end: date, **fields: object) -> None:
+        if "rows_changed" in fields and fields["rows_changed"] is not None:
+            fields["rows_changed"] = json.dumps(fields["rows_changed"], sort_keys=True)
+        if fields.get("state") in ("published", "failed", "crashed"):
+            fields.setdefault("finished_at", now())
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        self.db.execute(
+            f"update windows set {assignments} "
+            "where run_id = ? and window_start = ? and window_end = ?",
+            (*fields.values(), run_id, start.isoformat(), end.isoformat()),
+        )
+
+    def settle_crashed(self, published_runs: Iterable[str]) -> list[str]:
+        """Settle runs left `running` by a dead process; return their ids."""
+        published = set(published_runs)
+        crashed = [r for (r,) in self.db.execute("select run_id from runs where state = 'running'")]
+        for run_id in crashed:
+            self.db.execute(
+                "update windows set state = case when ? then 'published' else 'crashed' end, "
+                "finished_at = coalesce(finished_at, ?), "
+                "failure = coalesce(failure, 'the run died before finishing (killed or crashed)') "
+                "where run_id = ? and state = 'running'",
+                (run_id in published, now(), run_id),
+            )
+            self.db.execute(
+                "update runs set state = 'crashed', finished_at = ?, "
+                "failure = 'the run died before finishing (killed or crashed)' where run_id = ?",
+                (now(), run_id),
+            )
+        return crashed
+
+    def windows(self, limit: int = 50) -> list[WindowRow]:
+        rows = self.db.execute(
+            "select run_id, window_start, window_end, state, attempts, started_at, finished_at, "
+            "rows_changed, tests_passed, tests_failed, failure, audit_path from windows "
+            "order by started_at desc limit ?",
+            (limit,),
+        ).fetchall()
+        return [
+            WindowRow(
+                r[0],
+                date.fromisoformat(r[1]),
+                date.fromisoformat(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                json.loads(r[7]) if r[7] else None,
+                r[8],
+                r[9],
+                r[10],
+                r[11],
+            )
+            for r in rows
+        ]
+
+    def runs(self, limit: int = 20) -> list[tuple]:
+        return self.db.execute(
+            "select run_id, command, started_at, finished_at, state, exit_code, failure "
+            "from runs order by started_at desc limit ?",
+            (limit,),
+        ).fetchall()

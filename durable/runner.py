@@ -1,0 +1,275 @@
+"""`durable run`: heal every due window through write-audit-publish, one window at a time.
+
+For each window: copy production to a private audit file, load the window's deliveries into it,
+`dbt build` there (models, snapshots, contracts and every test), and publish by atomic rename only
+if everything passed. Transient faults are retried with backoff; after one part-way through the
+DAG only the failed and skipped nodes run again (`dbt retry`). Deterministic faults stop the run
+at once with the node and the reason, call the alert hook, and leave production as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import duckdb
+from rich.console import Console
+
+from durable import dbt, pipeline
+from durable.alerts import send_alert
+from durable.config import Settings
+from durable.errors import (
+    AuditFailed,
+    BadInput,
+    BuildError,
+    ExitCode,
+    RunFailure,
+    TransientExhausted,
+)
+from durable.failpoints import failpoint
+from durable.ledger import Ledger
+from durable.lock import run_lock
+from durable.progress import NodeProgress
+from durable.publish import DuckDBPublisher
+from durable.retry import TransientError, is_transient, policy
+from durable.windows import due_dates
+
+console = Console(stderr=True)
+TEST_TYPES = ("test", "unit_test")
+
+
+@dataclass
+class WindowReport:
+    start: date
+    end: date
+    attempts: int = 0
+    nodes: dict[str, dbt.NodeOutcome] = field(default_factory=dict)
+    invocations: list[str] = field(default_factory=list)
+    rows_changed: dict[str, int] = field(default_factory=dict)
+    files_loaded: int = 0
+
+    @property
+    def tests_passed(self) -> int:
+        return sum(
+            1 for n in self.nodes.values() if n.resource_type in TEST_TYPES and n.status == "pass"
+        )
+
+    @property
+    def tests_failed(self) -> int:
+        return sum(
+            1
+            for n in self.nodes.values()
+            if n.resource_type in TEST_TYPES and n.status in ("fail", "error")
+        )
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    windows: list[WindowReport] = field(default_factory=list)
+    exit_code: ExitCode = ExitCode.OK
+    failure: str | None = None
+
+
+class Runner:
+    def __init__(self, settings: Settings, progress: str = "auto") -> None:
+        self.settings = settings
+        self.progress = progress
+        self.publisher = DuckDBPublisher(settings.duckdb_path)
+
+    def run(
+        self, windows: list[tuple[date, date]] | None = None, command: str = "run"
+    ) -> RunReport:
+        report = RunReport(run_id=uuid.uuid4().hex[:12])
+        try:
+            with run_lock(self.settings.state_dir / "run.lock", self.settings.lock_timeout):
+                self._run_locked(report, windows, command)
+        except RunFailure as failure:
+            report.exit_code, report.failure = failure.exit_code, str(failure)
+            self._alert(report)
+        return report
+
+    def _run_locked(
+        self, report: RunReport, windows: list[tuple[date, date]] | None, command: str
+    ) -> None:
+        ledger = Ledger(self.settings.ledger_path)
+        try:
+            self._settle_crashed(ledger)
+            ledger.start_run(report.run_id, command)
+            try:
+                if windows is None:
+                    windows = [(day, day) for day in self._due()]
+                for start, end in windows:
+                    window = WindowReport(start, end)
+                    report.windows.append(window)
+                    self._window(ledger, report.run_id, window)
+            except RunFailure as failure:
+                ledger.finish_run(report.run_id, "failed", int(failure.exit_code), str(failure))
+                raise
+            ledger.finish_run(report.run_id, "succeeded", 0, None)
+        finally:
+            ledger.close()
+
+    def _settle_crashed(self, ledger: Ledger) -> None:
+        crashed = ledger.settle_crashed(self._with_retries(self.publisher.published_runs))
+        for run_id in crashed:
+            self.publisher.discard(self.publisher.audit_path(run_id))
+            console.print(f"[yellow]settled run {run_id}[/yellow]: it died before finishing")
+
+    def _due(self) -> list[date]:
+        published = self._with_retries(
+            lambda: self.publisher.published_files(self.settings.raw_schema)
+        )
+        return due_dates(self.settings, published)
+
+    def _with_retries(self, action):  # noqa: ANN001, ANN202 - any zero-argument callable
+        try:
+            for attempt in policy(self.settings):
+                with attempt:
+                    return action()
+        except TransientError as error:
+            raise TransientExhausted(f"gave up after retries: {error}") from None
+
+    def _window(self, ledger: Ledger, run_id: str, window: WindowReport) -> None:
+        start, end = window.start, window.end
+        ledger.start_window(run_id, start, end)
+        label = f"{start}" if start == end else f"{start}..{end}"
+        audit = self.publisher.audit_path(run_id)
+        try:
+            self._with_retries(lambda: self._attempt(window, run_id, label))
+            self._count_changes(window, audit)
+            ledger.update_window(
+                run_id,
+                start,
+                end,
+                attempts=window.attempts,
+                tests_passed=window.tests_passed,
+                tests_failed=window.tests_failed,
+                rows_changed=window.rows_changed,
+            )
+            failpoint("publish:before")
+            self.publisher.publish(audit, run_id, [(start, end)])
+            ledger.update_window(run_id, start, end, state="published")
+            self._save_production_manifest()
+            console.print(
+                f"[green]published[/green] {label}: {window.tests_passed} tests passed, "
+                f"{sum(window.rows_changed.values())} rows changed, "
+                f"{window.files_loaded} files loaded"
+            )
+        except RunFailure as failure:
+            kept = self.publisher.keep_failed(audit, run_id)
+            ledger.update_window(
+                run_id,
+                start,
+                end,
+                state="failed",
+                attempts=window.attempts,
+                tests_passed=window.tests_passed,
+                tests_failed=window.tests_failed,
+                failure=str(failure),
+                audit_path=str(kept) if kept else None,
+            )
+            raise
+
+    def _attempt(self, window: WindowReport, run_id: str, label: str) -> None:
+        """One try at building the window in the audit copy; raises TransientError to retry."""
+        window.attempts += 1
+        audit_settings = replace(self.settings, duckdb_path=self.publisher.audit_path(run_id))
+        resuming = bool(window.nodes)
+        if not resuming:
+            self.publisher.open_audit(run_id)
+            try:
+                load = pipeline.load(audit_settings, window.end)
+            except duckdb.Error as error:
+                if is_transient(str(error)):
+                    raise TransientError(str(error)) from error
+                raise
+            window.files_loaded = len(load.new_files)
+            if load.rejected:
+                problems = "; ".join(f"{f.source_file}: {f.message}" for f in load.rejected)
+                raise BadInput(f"delivery rejected: {problems}")
+        failpoint("build:before")
+        with NodeProgress(self.progress, label) as progress:
+            if resuming:  # only the failed and skipped nodes of the last attempt
+                outcome = dbt.invoke(audit_settings, ["retry"], quiet=True, callbacks=[progress])
+            else:
+                outcome = dbt.invoke(
+                    audit_settings,
+                    ["build"],
+                    dbt.window_vars(window.start, window.end),
+                    quiet=True,
+                    callbacks=[progress],
+                )
+        if outcome.invocation_id:
+            window.invocations.append(outcome.invocation_id)
+        for node in outcome.nodes:
+            window.nodes[node.unique_id] = node
+        if outcome.success:
+            return
+        self._classify(outcome, label)
+
+    def _classify(self, outcome: dbt.DbtOutcome, label: str) -> None:
+        failures = outcome.failures()
+        if not failures:
+            message = str(outcome.exception or "dbt failed before running any node")
+            if is_transient(message):
+                raise TransientError(message)
+            raise BadInput(f"window {label}: {message}")
+        transient = [n for n in failures if is_transient(n.message)]
+        if transient:
+            raise TransientError("; ".join(f"{n.unique_id}: {n.message}" for n in transient))
+        described = "; ".join(
+            f"{n.unique_id}: {n.message.strip().splitlines()[0]}" for n in failures
+        )
+        models = [n for n in failures if n.resource_type not in TEST_TYPES]
+        contract = [n for n in models if "contract" in n.message.lower()]
+        if models and len(contract) < len(models):
+            raise BuildError(f"window {label}: build error in {described}")
+        raise AuditFailed(f"window {label}: audit failed, publish blocked: {described}")
+
+    def _count_changes(self, window: WindowReport, audit) -> None:  # noqa: ANN001
+        """Rows each incremental model inserted or changed, read from `_invocation_id`."""
+        if not window.invocations:
+            return
+        placeholders = ", ".join("?" for _ in window.invocations)
+        with duckdb.connect(str(audit)) as con:
+            tables = con.execute(
+                "select table_name from duckdb_columns() "
+                "where schema_name = ? and column_name = '_invocation_id'",
+                [self.settings.schema],
+            ).fetchall()
+            for (table,) in tables:
+                window.rows_changed[table] = con.execute(
+                    f'select count(*) from "{self.settings.schema}"."{table}" '
+                    f"where _invocation_id in ({placeholders})",
+                    window.invocations,
+                ).fetchone()[0]
+
+    def _save_production_manifest(self) -> None:
+        """Keep the manifest of what production now runs: slim CI defers to it."""
+        manifest = self.settings.project_dir / "target" / "manifest.json"
+        if manifest.exists():
+            self.settings.prod_manifest_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(manifest, self.settings.prod_manifest_dir / "manifest.json")
+
+    def _alert(self, report: RunReport) -> None:
+        last = report.windows[-1] if report.windows else None
+        send_alert(
+            self.settings.alert_command,
+            {
+                "run_id": report.run_id,
+                "exit_code": int(report.exit_code),
+                "status": report.exit_code.name.lower(),
+                "failure": report.failure,
+                "window": f"{last.start}..{last.end}" if last else None,
+                "attempts": last.attempts if last else None,
+                "failing_nodes": [
+                    n.unique_id
+                    for n in (last.nodes.values() if last else [])
+                    if n.status in ("error", "fail")
+                ],
+                "warehouse": str(self.settings.duckdb_path),
+            },
+        )
