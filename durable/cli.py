@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -16,7 +17,8 @@ from durable.runner import Runner
 from durable.windows import due_dates, requested_windows
 
 app = typer.Typer(add_completion=False, help="Durable data pipelines on dbt.")
-out = Console()
+# Logs and CI have no terminal width to wrap to: keep ledger rows on one line there.
+out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 

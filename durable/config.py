@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# DURABLE_PROJECT_DIR: the dbt project (this repository unless set).
+PROJECT_DIR = Path(os.environ.get("DURABLE_PROJECT_DIR") or Path(__file__).resolve().parent.parent)
 
 
 def _path(variable: str, default: str) -> Path:

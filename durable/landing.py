@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from durable.failpoints import failpoint
 from durable.sources import SourceTable
 
 PARTITION = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
@@ -301,4 +302,5 @@ def load_landing(
         loader.ensure_tables(tables)
         for landed in discover(landing_dir, tables, through):
             report.files.append(loader.load_file(landed, by_name[landed.entity]))
+            failpoint("load:after-file")
     return report

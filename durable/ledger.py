@@ -27,7 +27,8 @@ create table if not exists runs (
     finished_at text,
     state text not null,          -- running | succeeded | failed | crashed
     exit_code integer,
-    failure text
+    failure text,
+    transient_retries integer not null default 0  -- retried locks and I/O faults, any step
 );
 create table if not exists windows (
     run_id text not null references runs (run_id),
@@ -80,15 +81,18 @@ class Ledger:
 
     def start_run(self, run_id: str, command: str) -> None:
         self.db.execute(
-            "insert into runs values (?, ?, ?, ?, ?, null, 'running', null, null)",
+            "insert into runs (run_id, command, pid, host, started_at, state) "
+            "values (?, ?, ?, ?, ?, 'running')",
             (run_id, command, os.getpid(), socket.gethostname(), now()),
         )
 
-    def finish_run(self, run_id: str, state: str, exit_code: int, failure: str | None) -> None:
+    def finish_run(
+        self, run_id: str, state: str, exit_code: int, failure: str | None, retries: int = 0
+    ) -> None:
         self.db.execute(
-            "update runs set finished_at = ?, state = ?, exit_code = ?, failure = ? "
-            "where run_id = ?",
-            (now(), state, exit_code, failure, run_id),
+            "update runs set finished_at = ?, state = ?, exit_code = ?, failure = ?, "
+            "transient_retries = ? where run_id = ?",
+            (now(), state, exit_code, failure, retries, run_id),
         )
 
     def start_window(self, run_id: str, start: date, end: date) -> None:
@@ -156,7 +160,7 @@ class Ledger:
 
     def runs(self, limit: int = 20) -> list[tuple]:
         return self.db.execute(
-            "select run_id, command, started_at, finished_at, state, exit_code, failure "
-            "from runs order by started_at desc limit ?",
+            "select run_id, command, started_at, finished_at, state, exit_code, failure, "
+            "transient_retries from runs order by started_at desc limit ?",
             (limit,),
         ).fetchall()

@@ -66,6 +66,7 @@ class DuckDBPublisher:
                 wal = self.production.with_name(self.production.name + ".wal")
                 if wal.exists():  # left by a writer that died: part of the database
                     shutil.copyfile(wal, audit.with_name(audit.name + ".wal"))
+        failpoint("audit:after-copy")
         return audit
 
     def publish(self, audit: Path, run_id: str, windows: Iterable[tuple[date, date]]) -> None:

@@ -9,8 +9,10 @@ is never retried.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from tenacity import (
+    RetryCallState,
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
@@ -37,13 +39,16 @@ def is_transient(message: str) -> bool:
     return bool(TRANSIENT.search(message or ""))
 
 
-def policy(settings: Settings) -> Retrying:
+def policy(
+    settings: Settings, on_retry: Callable[[RetryCallState], None] | None = None
+) -> Retrying:
     return Retrying(
         retry=retry_if_exception_type(TransientError),
         wait=wait_exponential_jitter(
-            initial=settings.retry_wait, max=30, jitter=settings.retry_wait
+            multiplier=settings.retry_wait, max=30, jitter=settings.retry_wait
         ),
         stop=stop_after_attempt(settings.retry_attempts)
         | stop_after_delay(settings.retry_max_seconds),
+        before_sleep=on_retry,
         reraise=True,
     )

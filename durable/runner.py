@@ -16,6 +16,7 @@ from datetime import date
 
 import duckdb
 from rich.console import Console
+from tenacity import RetryCallState
 
 from durable import dbt, pipeline
 from durable.alerts import send_alert
@@ -71,6 +72,7 @@ class RunReport:
     windows: list[WindowReport] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
     failure: str | None = None
+    transient_retries: int = 0
 
 
 class Runner:
@@ -82,7 +84,7 @@ class Runner:
     def run(
         self, windows: list[tuple[date, date]] | None = None, command: str = "run"
     ) -> RunReport:
-        report = RunReport(run_id=uuid.uuid4().hex[:12])
+        report = self.report = RunReport(run_id=uuid.uuid4().hex[:12])
         try:
             with run_lock(self.settings.state_dir / "run.lock", self.settings.lock_timeout):
                 self._run_locked(report, windows, command)
@@ -106,9 +108,15 @@ class Runner:
                     report.windows.append(window)
                     self._window(ledger, report.run_id, window)
             except RunFailure as failure:
-                ledger.finish_run(report.run_id, "failed", int(failure.exit_code), str(failure))
+                ledger.finish_run(
+                    report.run_id,
+                    "failed",
+                    int(failure.exit_code),
+                    str(failure),
+                    report.transient_retries,
+                )
                 raise
-            ledger.finish_run(report.run_id, "succeeded", 0, None)
+            ledger.finish_run(report.run_id, "succeeded", 0, None, report.transient_retries)
         finally:
             ledger.close()
 
@@ -126,11 +134,19 @@ class Runner:
 
     def _with_retries(self, action):  # noqa: ANN001, ANN202 - any zero-argument callable
         try:
-            for attempt in policy(self.settings):
+            for attempt in policy(self.settings, on_retry=self._retrying):
                 with attempt:
                     return action()
         except TransientError as error:
             raise TransientExhausted(f"gave up after retries: {error}") from None
+
+    def _retrying(self, state: RetryCallState) -> None:
+        self.report.transient_retries += 1
+        error = state.outcome.exception() if state.outcome else None
+        console.print(
+            f"[yellow]transient[/yellow] (attempt {state.attempt_number}, retrying in "
+            f"{state.upcoming_sleep:.1f} s): {error}"
+        )
 
     def _window(self, ledger: Ledger, run_id: str, window: WindowReport) -> None:
         start, end = window.start, window.end
@@ -220,9 +236,7 @@ class Runner:
         transient = [n for n in failures if is_transient(n.message)]
         if transient:
             raise TransientError("; ".join(f"{n.unique_id}: {n.message}" for n in transient))
-        described = "; ".join(
-            f"{n.unique_id}: {n.message.strip().splitlines()[0]}" for n in failures
-        )
+        described = "; ".join(f"{n.unique_id}: {_reason(n.message)}" for n in failures)
         models = [n for n in failures if n.resource_type not in TEST_TYPES]
         contract = [n for n in models if "contract" in n.message.lower()]
         if models and len(contract) < len(models):
@@ -273,3 +287,12 @@ class Runner:
                 "warehouse": str(self.settings.duckdb_path),
             },
         )
+
+
+def _reason(message: str) -> str:
+    """The line of a dbt node message that says what went wrong, not where."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    for line in lines:
+        if not line.endswith(")") or " Error in " not in line:
+            return line
+    return lines[0] if lines else "failed"

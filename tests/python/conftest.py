@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from checks import relation_checksum
 from durable.config import PROJECT_DIR, Settings
 from durable.pipeline import WindowResult, process_window
 from durable.simulator import DeliveryPlan
 
 SEED = 7
 DAYS = 10
-MARTS = (
-    "fct_orders",
-    "fct_order_items",
-    "agg_daily_revenue",
-    "dim_customers",
-    "dim_products",
-    "dim_stores",
-)
-SNAPSHOTS = ("snap_customers", "snap_products", "snap_order_status")
 
 
 @pytest.fixture(scope="session")
@@ -68,24 +58,9 @@ class Warehouse:
         return [r[0] for r in rows]
 
     def checksum(self, relation: str, exclude: tuple[str, ...] = ()) -> tuple[int, str]:
-        """Row count and an order-independent digest of every row (engine-neutral formatting)."""
-        columns = [c for c in self.columns(relation) if c not in exclude]
-        rows = self.query(f"select {', '.join(columns)} from {relation}")
-        digests = sorted(hashlib.sha256(_canonical(row).encode()).hexdigest() for row in rows)
-        return len(rows), hashlib.sha256("".join(digests).encode()).hexdigest()
-
-
-def _canonical(row: tuple) -> str:
-    def one(value: object) -> str:
-        if value is None:
-            return "<null>"
-        if isinstance(value, Decimal | float):
-            return f"{Decimal(str(value)):.4f}"
-        if isinstance(value, datetime | date):
-            return value.isoformat()
-        return str(value)
-
-    return "|".join(one(v) for v in row)
+        """Row count and an order-independent digest of every row."""
+        with duckdb.connect(str(self.settings.duckdb_path)) as con:
+            return relation_checksum(con, relation, exclude)
 
 
 def make_warehouse(root: Path, landing: Path | None = None) -> Warehouse:

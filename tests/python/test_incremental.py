@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MARTS, SNAPSHOTS, Warehouse, make_warehouse
+from checks import AUDIT_COLUMNS, MARTS, SNAPSHOTS
+from conftest import Warehouse, make_warehouse
 from durable.simulator import DeliveryPlan
 
 pytestmark = pytest.mark.slow
-
-AUDIT_COLUMNS = ("_invocation_id",)  # which run last wrote a row: differs by design
 
 
 @pytest.fixture(scope="module")

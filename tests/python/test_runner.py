@@ -1,0 +1,405 @@
+"""`durable run` under the failures production sees: kills, locks, bad SQL, bad data, gaps, rivals.
+
+Runs go through the real CLI in subprocesses (kill -9 needs a process to kill); production is
+compared with checksums of the states a clean run publishes, window by window.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from checks import warehouse_checksums
+from durable.config import PROJECT_DIR, Settings
+from durable.errors import ExitCode
+from durable.ledger import Ledger
+from durable.runner import Runner
+from durable.simulator import DeliveryPlan
+
+pytestmark = pytest.mark.slow
+DURABLE = [sys.executable, "-m", "durable.cli"]
+
+
+def settings_for(root: Path, **overrides: object) -> Settings:
+    return replace(
+        Settings(
+            landing_dir=root / "landing",
+            duckdb_path=root / "warehouse" / "prod.duckdb",
+            state_dir=root / "state",
+            lock_timeout=5,
+            retry_wait=0.2,
+        ),
+        **overrides,
+    )
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DURABLE_LANDING_DIR=str(settings.landing_dir),
+        DURABLE_DUCKDB_PATH=str(settings.duckdb_path),
+        DURABLE_STATE_DIR=str(settings.state_dir),
+        DURABLE_LOCK_TIMEOUT=str(settings.lock_timeout),
+        DURABLE_RETRY_WAIT=str(settings.retry_wait),
+        DURABLE_PROJECT_DIR=str(settings.project_dir),
+        DURABLE_ALERT_COMMAND=settings.alert_command,
+    )
+    env.update(extra)
+    return env
+
+
+def durable(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*DURABLE, *args, "--progress", "quiet"]
+        if args and args[0] == "run"
+        else [*DURABLE, *args],
+        env=environment(settings, **extra),
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def production(settings: Settings) -> dict:
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        return warehouse_checksums(con)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def small_plan(jafgen_cache: Path) -> DeliveryPlan:
+    return DeliveryPlan.build(seed=11, days=6, cache_dir=jafgen_cache)
+
+
+@pytest.fixture(scope="module")
+def clean_states(small_plan: DeliveryPlan, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    """Production after each of the first three windows of an undisturbed run."""
+    settings = settings_for(tmp_path_factory.mktemp("clean"))
+    days = small_plan.delivery_dates[:3]
+    small_plan.land(settings.landing_dir, through=days[-1])
+    states = []
+    for day in days:
+        report = Runner(settings, progress="quiet").run([(day, day)])
+        assert report.exit_code == ExitCode.OK, report.failure
+        states.append(production(settings))
+    return states
+
+
+KILL_POINTS = [
+    {"DURABLE_FAILPOINT": "load:after-file"},
+    {"DURABLE_KILL_AFTER_NODES": "1"},
+    {"DURABLE_KILL_AFTER_NODES": "12"},
+    {"DURABLE_FAILPOINT": "audit:after-copy"},
+    {"DURABLE_KILL_AFTER_NODES": "30"},
+    {"DURABLE_FAILPOINT": "build:before"},
+    {"DURABLE_KILL_AFTER_NODES": "60"},
+    {"DURABLE_KILL_AFTER_NODES": "95"},
+    {"DURABLE_FAILPOINT": "publish:before"},
+    {"DURABLE_FAILPOINT": "publish:before-rename"},
+    {"DURABLE_KILL_AFTER_NODES": "118"},
+    {"DURABLE_FAILPOINT": "publish:after-rename"},  # day 1 is published, the run dies after
+    {"DURABLE_KILL_AFTER_NODES": "3"},
+    {"DURABLE_KILL_AFTER_NODES": "45"},
+    {"DURABLE_FAILPOINT": "load:after-file"},
+    {"DURABLE_KILL_AFTER_NODES": "80"},
+    {"DURABLE_KILL_AFTER_NODES": "110"},
+    {"DURABLE_FAILPOINT": "publish:before-rename"},
+    {"DURABLE_KILL_AFTER_NODES": "122"},
+    {"DURABLE_FAILPOINT": "publish:after-rename"},  # day 2 is published, the run dies after
+    {"DURABLE_KILL_AFTER_NODES": "20"},
+    {"DURABLE_FAILPOINT": "publish:before"},
+]
+
+READER = """
+import json, sys, time, duckdb
+sys.path.insert(0, sys.argv[3])
+from checks import warehouse_checksums
+allowed = [json.dumps(s, sort_keys=True) for s in json.load(open(sys.argv[2]))]
+seen, bad = 0, []
+while True:
+    try:
+        con = duckdb.connect(sys.argv[1], read_only=True)
+    except Exception:
+        time.sleep(0.05)
+    else:
+        try:
+            state = json.dumps(warehouse_checksums(con), sort_keys=True)
+            seen += 1
+            if state not in allowed:
+                bad.append(state)
+        except Exception as error:
+            if "does not exist" not in str(error):
+                bad.append(repr(error))
+        finally:
+            con.close()
+    with open(sys.argv[4], "w") as out:
+        json.dump({"seen": seen, "bad": bad[:3]}, out)
+    time.sleep(0.05)
+"""
+
+
+def test_killed_anywhere_production_is_always_a_clean_state(
+    small_plan: DeliveryPlan, clean_states: list[dict], tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    days = small_plan.delivery_dates[:3]
+    small_plan.land(settings.landing_dir, through=days[-1])
+    states = [json.loads(json.dumps(s)) for s in clean_states]  # tuples become lists, as on disk
+    (tmp_path / "states.json").write_text(json.dumps(states))
+    settings.duckdb_path.parent.mkdir(parents=True)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            READER,
+            str(settings.duckdb_path),
+            str(tmp_path / "states.json"),
+            str(Path(__file__).parent),
+            str(tmp_path / "reader.json"),
+        ],
+    )
+    try:
+        for point in KILL_POINTS:
+            result = durable(settings, "run", **point)
+            assert result.returncode == -9, f"{point} did not kill the run: {result.stderr[-800:]}"
+            if settings.duckdb_path.exists():
+                now = json.loads(json.dumps(production(settings)))
+                assert now in states, f"after kill at {point}, production is not a clean state"
+        final = durable(settings, "run")
+        assert final.returncode == 0, final.stderr[-2000:]
+    finally:
+        time.sleep(0.3)
+        reader.kill()
+    assert json.loads(json.dumps(production(settings))) == states[-1]
+
+    probe = json.loads((tmp_path / "reader.json").read_text())
+    assert probe["seen"] > 0 and probe["bad"] == [], probe
+
+    ledger = Ledger(settings.ledger_path)
+    try:
+        runs = ledger.runs(limit=100)
+        windows = ledger.windows(limit=500)
+    finally:
+        ledger.close()
+    assert len(runs) == len(KILL_POINTS) + 1
+    assert [r[4] for r in runs].count("crashed") == len(KILL_POINTS)
+    assert runs[0][4] == "succeeded"
+    assert not [w for w in windows if w.state == "running"]
+    published = sorted(w.window_start for w in windows if w.state == "published")
+    assert published == days, "each day is published exactly once, in order"
+    leftovers = [p.name for p in settings.duckdb_path.parent.iterdir() if ".audit-" in p.name]
+    assert leftovers == [], "crashed runs' audit copies are cleaned up"
+
+
+def test_transient_lock_is_retried_and_the_attempts_recorded(
+    small_plan: DeliveryPlan, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    first, second = small_plan.delivery_dates[:2]
+    small_plan.land(settings.landing_dir, only=first)
+    assert Runner(settings, progress="quiet").run().exit_code == ExitCode.OK
+    small_plan.land(settings.landing_dir, only=second)
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "time.sleep(4); c.close()",
+            str(settings.duckdb_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    result = durable(settings, "run", DURABLE_RETRY_ATTEMPTS="10", DURABLE_RETRY_WAIT="0.5")
+    holder.wait()
+    assert result.returncode == 0, result.stderr[-2000:]
+    ledger = Ledger(settings.ledger_path)
+    try:
+        latest = ledger.windows(limit=1)[0]
+        run = ledger.runs(limit=1)[0]
+    finally:
+        ledger.close()
+    assert latest.window_start == second and latest.state == "published"
+    assert run[4] == "succeeded"
+    assert run[7] >= 1, "the held lock should have cost at least one retry"
+    assert "Could not set lock" in result.stderr
+
+
+def test_sql_error_fails_once_naming_the_model(small_plan: DeliveryPlan, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns(".venv", "data", "target", "logs", ".git", "tests"),
+    )
+    shutil.copytree(PROJECT_DIR / "tests" / "generic", project / "tests" / "generic")
+    broken = project / "models" / "marts" / "dim_stores.sql"
+    broken.write_text(broken.read_text().replace("tax_rate,", "tax_rate_typo,"))
+    settings = settings_for(tmp_path, project_dir=project)
+    small_plan.land(settings.landing_dir, only=small_plan.delivery_dates[0])
+
+    report = Runner(settings, progress="quiet").run()
+    assert report.exit_code == ExitCode.BUILD_ERROR
+    assert "dim_stores" in report.failure and "tax_rate_typo" in report.failure
+    assert report.windows[0].attempts == 1, "a SQL error is never retried"
+    assert not settings.duckdb_path.exists(), "nothing was published"
+
+
+def test_failing_test_blocks_publish_and_alerts(small_plan: DeliveryPlan, tmp_path: Path) -> None:
+    alerts = tmp_path / "alerts.jsonl"
+    settings = settings_for(tmp_path, alert_command=f"cat >> {alerts}")
+    first, second = small_plan.delivery_dates[:2]
+    small_plan.land(settings.landing_dir, only=first)
+    assert Runner(settings, progress="quiet").run().exit_code == ExitCode.OK
+    published = sha256(settings.duckdb_path)
+
+    # The next delivery sells an item of a product the catalogue does not have.
+    small_plan.land(settings.landing_dir, only=second)
+    bad = settings.landing_dir / "items" / f"dt={second}" / "part-0001.csv"
+    with bad.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "order_id", "sku", "updated_at"])
+        writer.writerow(["item-x", "order-x", "NOPE-404", f"{second}T10:00:00"])
+
+    result = durable(settings, "run")
+    assert result.returncode == ExitCode.AUDIT_FAILED, result.stderr[-2000:]
+    assert "relationships_stg_jaffle__items_product_sku" in result.stderr
+    assert sha256(settings.duckdb_path) == published, "production is byte-for-byte unchanged"
+    kept = list(settings.duckdb_path.parent.glob("*.failed-*.duckdb"))
+    assert len(kept) == 1, "the failed audit copy is kept for inspection"
+    with duckdb.connect(str(kept[0]), read_only=True) as con:
+        assert (
+            con.execute("select count(*) from raw_jaffle.items where sku = 'NOPE-404'").fetchone()[
+                0
+            ]
+            == 1
+        )
+    payload = json.loads(alerts.read_text().splitlines()[-1])
+    assert payload["status"] == "audit_failed" and payload["exit_code"] == 2
+    assert any("relationships" in node for node in payload["failing_nodes"])
+
+
+def test_missing_days_and_late_files_heal_themselves(
+    small_plan: DeliveryPlan, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    days = small_plan.delivery_dates[:5]
+    small_plan.land(settings.landing_dir, only=days[0])
+    assert Runner(settings, progress="quiet").run().exit_code == ExitCode.OK
+    # Three days land while nothing runs, then a bare run catches up, oldest first.
+    for day in days[1:4]:
+        small_plan.land(settings.landing_dir, only=day)
+    report = Runner(settings, progress="quiet").run()
+    assert report.exit_code == ExitCode.OK, report.failure
+    assert [w.start for w in report.windows] == days[1:4]
+
+    # A late file for an already published day makes that day run again.
+    late_day = days[2]
+    late = settings.landing_dir / "orders" / f"dt={late_day}" / "part-0001.csv"
+    customer, store = (
+        duckdb.connect(str(settings.duckdb_path), read_only=True)
+        .execute("select customer_id, store_id from analytics.fct_orders limit 1")
+        .fetchone()
+    )
+    with late.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(
+            [
+                "id",
+                "customer",
+                "ordered_at",
+                "store_id",
+                "subtotal",
+                "tax_paid",
+                "order_total",
+                "status",
+                "updated_at",
+            ]
+        )
+        stamp = f"{late_day}T15:00:00"
+        writer.writerow(["late-1", customer, stamp, store, "900", "54", "954", "placed", stamp])
+    report = Runner(settings, progress="quiet").run()
+    assert [w.start for w in report.windows] == [late_day]
+
+    rebuilt = settings_for(tmp_path / "rebuilt", landing_dir=settings.landing_dir)
+    from durable.pipeline import process_window
+
+    full = process_window(rebuilt, None, None, full_refresh=True, quiet=True)
+    assert full.success
+    with duckdb.connect(str(rebuilt.duckdb_path), read_only=True) as con:
+        expected = warehouse_checksums(con, snapshots=False)
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        assert warehouse_checksums(con, snapshots=False) == expected
+        assert (
+            con.execute(
+                "select order_date from analytics.fct_orders where order_id = 'late-1'"
+            ).fetchone()[0]
+            == late_day
+        )
+
+
+def test_two_runs_at_once_one_waits_or_steps_aside(
+    small_plan: DeliveryPlan, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, lock_timeout=0.5)
+    small_plan.land(settings.landing_dir, through=small_plan.delivery_dates[1])
+    both = [
+        subprocess.Popen(
+            [*DURABLE, "run", "--progress", "quiet"],
+            env=environment(settings),
+            cwd=PROJECT_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outcomes = [p.wait(timeout=600) for p in both]
+    errors = [p.stderr.read() for p in both]
+    assert sorted(outcomes) == [ExitCode.OK, ExitCode.LOCKED], errors
+    locked = errors[outcomes.index(ExitCode.LOCKED)]
+    assert "another durable run holds" in locked
+
+    single = settings_for(tmp_path / "single", landing_dir=settings.landing_dir)
+    assert Runner(single, progress="quiet").run().exit_code == ExitCode.OK
+    assert production(settings) == production(single)
+
+
+def test_bad_arguments_exit_with_the_bad_input_code(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    assert durable(settings, "run", "--date", "2018-13-01").returncode == ExitCode.BAD_INPUT
+    result = durable(settings, "run", "--start", "2018-09-05", "--end", "2018-09-01")
+    assert result.returncode == ExitCode.BAD_INPUT
+    assert "before --start" in result.stderr
+
+
+def test_status_shows_the_ledger_and_what_is_due(small_plan: DeliveryPlan, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    first, second = small_plan.delivery_dates[:2]
+    small_plan.land(settings.landing_dir, only=first)
+    assert Runner(settings, progress="quiet").run().exit_code == ExitCode.OK
+    small_plan.land(settings.landing_dir, only=second)
+    result = durable(settings, "status")
+    assert result.returncode == 0, result.stderr
+    assert "published" in result.stdout
+    assert f"due: {second}" in result.stdout
+    assert date.fromisoformat(str(second)) - timedelta(days=1) == first
