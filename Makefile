@@ -8,7 +8,7 @@ SEED ?= 42
 
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: setup run test lint fix ci docs clean
+.PHONY: setup run test clean
 
 setup: $(STAMP)
 
@@ -22,9 +22,11 @@ $(STAMP): requirements.lock pyproject.toml
 run: setup
 	$(BIN)/python scripts/main_job.py --days $(DAYS) --seed $(SEED)
 
-## The test suite (what CI runs).
-test: setup
+## Everything a pull request must pass (what CI runs): lint, governance, slim CI, the test suite.
+test: setup lint slim-ci
 	$(BIN)/pytest
 
 clean:
 	rm -rf data target logs
+
+include ci.mk

@@ -56,9 +56,10 @@ class Settings:
     def ledger_path(self) -> Path:
         return self.state_dir / "ledger.sqlite"
 
-    @property
-    def prod_manifest_dir(self) -> Path:
-        return self.state_dir / "prod-manifest"
+    # DURABLE_PROD_STATE_DIR: the manifest of what production runs, which slim CI defers to.
+    prod_state_dir: Path = field(
+        default_factory=lambda: _path("DURABLE_PROD_STATE_DIR", "data/prod-state")
+    )
 
     def dbt_environment(self) -> dict[str, str]:
         """Variables profiles.yml and the sources read, pinned to these settings."""

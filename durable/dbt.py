@@ -20,7 +20,7 @@ from durable.config import Settings
 
 # Parsed once per process and project: the window changes with every run, and passing it as
 # --vars would otherwise make dbt re-parse the whole project each time (about 2 s of 6).
-_manifests: dict[tuple[str, str], Manifest] = {}
+_manifests: dict[tuple[str, ...], Manifest] = {}
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,13 @@ def invoke(
     return outcome
 
 
+def _key(settings: Settings) -> tuple[str, ...]:
+    # Relations in a manifest are qualified with the profile's database and schemas.
+    return (str(settings.project_dir), *settings.dbt_environment().values())
+
+
 def _manifest(settings: Settings) -> Manifest | None:
-    key = (str(settings.project_dir), settings.target)
+    key = _key(settings)
     if key not in _manifests:
         parsed = dbtRunner().invoke(
             ["--quiet", "parse", "--project-dir", key[0], "--profiles-dir", key[0]]
@@ -142,7 +147,7 @@ def _manifest(settings: Settings) -> Manifest | None:
 
 def forget_manifest(settings: Settings) -> None:
     """Drop the parsed project, e.g. after its files changed."""
-    _manifests.pop((str(settings.project_dir), settings.target), None)
+    _manifests.pop(_key(settings), None)
 
 
 def release_database() -> None:

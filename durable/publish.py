@@ -41,11 +41,16 @@ class DuckDBPublisher:
     def __init__(self, production: Path) -> None:
         self.production = production
 
-    def audit_path(self, run_id: str) -> Path:
-        return self.production.with_name(f"{self.production.stem}.audit-{run_id}.duckdb")
+    @property
+    def audit_path(self) -> Path:
+        # The same file name in a sibling folder: DuckDB names a database after its file, and
+        # views store qualified names, so the copy must be named like production. The path is
+        # fixed (runs are serialised by the run lock), which keeps the dbt profile unchanged and
+        # dbt's partial parsing valid between runs. Same filesystem: the rename stays atomic.
+        return self.production.parent / "_audit" / self.production.name
 
     def failed_path(self, run_id: str) -> Path:
-        return self.production.with_name(f"{self.production.stem}.failed-{run_id}.duckdb")
+        return self.production.parent / "_failed" / run_id / self.production.name
 
     def _connect_production(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -55,9 +60,9 @@ class DuckDBPublisher:
                 raise TransientError(f"{self.production}: {error}") from error
             raise
 
-    def open_audit(self, run_id: str) -> Path:
+    def open_audit(self) -> Path:
         """A private copy of production (or a new file when there is none yet) to build in."""
-        audit = self.audit_path(run_id)
+        audit = self.audit_path
         audit.parent.mkdir(parents=True, exist_ok=True)
         self.discard(audit)
         if self.production.exists():
@@ -93,6 +98,7 @@ class DuckDBPublisher:
         if not audit.exists():
             return None
         kept = self.failed_path(run_id)
+        kept.parent.mkdir(parents=True, exist_ok=True)
         os.replace(audit, kept)
         return kept
 

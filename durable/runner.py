@@ -122,8 +122,8 @@ class Runner:
 
     def _settle_crashed(self, ledger: Ledger) -> None:
         crashed = ledger.settle_crashed(self._with_retries(self.publisher.published_runs))
+        self.publisher.discard(self.publisher.audit_path)  # a dead run's half-built copy
         for run_id in crashed:
-            self.publisher.discard(self.publisher.audit_path(run_id))
             console.print(f"[yellow]settled run {run_id}[/yellow]: it died before finishing")
 
     def _due(self) -> list[date]:
@@ -152,7 +152,7 @@ class Runner:
         start, end = window.start, window.end
         ledger.start_window(run_id, start, end)
         label = f"{start}" if start == end else f"{start}..{end}"
-        audit = self.publisher.audit_path(run_id)
+        audit = self.publisher.audit_path
         try:
             self._with_retries(lambda: self._attempt(window, run_id, label))
             self._count_changes(window, audit)
@@ -192,10 +192,10 @@ class Runner:
     def _attempt(self, window: WindowReport, run_id: str, label: str) -> None:
         """One try at building the window in the audit copy; raises TransientError to retry."""
         window.attempts += 1
-        audit_settings = replace(self.settings, duckdb_path=self.publisher.audit_path(run_id))
+        audit_settings = replace(self.settings, duckdb_path=self.publisher.audit_path)
         resuming = bool(window.nodes)
         if not resuming:
-            self.publisher.open_audit(run_id)
+            self.publisher.open_audit()
             try:
                 load = pipeline.load(audit_settings, window.end)
             except duckdb.Error as error:
@@ -265,8 +265,8 @@ class Runner:
         """Keep the manifest of what production now runs: slim CI defers to it."""
         manifest = self.settings.project_dir / "target" / "manifest.json"
         if manifest.exists():
-            self.settings.prod_manifest_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(manifest, self.settings.prod_manifest_dir / "manifest.json")
+            self.settings.prod_state_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(manifest, self.settings.prod_state_dir / "manifest.json")
 
     def _alert(self, report: RunReport) -> None:
         last = report.windows[-1] if report.windows else None

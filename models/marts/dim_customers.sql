@@ -34,9 +34,19 @@ inferred_customers as (
 ),
 
 all_customers as (
-    select customer_id, customer_name, updated_at, false as is_inferred from customers
+    select
+        customer_id,
+        customer_name,
+        updated_at,
+        false as is_inferred
+    from customers
     union all
-    select customer_id, customer_name, updated_at, true as is_inferred from inferred_customers
+    select
+        customer_id,
+        customer_name,
+        updated_at,
+        true as is_inferred
+    from inferred_customers
 ),
 
 final as (

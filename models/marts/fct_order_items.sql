@@ -53,19 +53,19 @@ priced_items as (
     from items_with_orders
     inner join product_prices
         on items_with_orders.product_sku = product_prices.product_sku
-        and (
-            (
-                items_with_orders.ordered_at >= product_prices.valid_from
-                and (
-                    items_with_orders.ordered_at < product_prices.valid_to
-                    or product_prices.valid_to is null
+            and (
+                (
+                    items_with_orders.ordered_at >= product_prices.valid_from
+                    and (
+                        items_with_orders.ordered_at < product_prices.valid_to
+                        or product_prices.valid_to is null
+                    )
+                )
+                or (
+                    product_prices.is_first_price
+                    and items_with_orders.ordered_at < product_prices.valid_from
                 )
             )
-            or (
-                product_prices.is_first_price
-                and items_with_orders.ordered_at < product_prices.valid_from
-            )
-        )
 ),
 
 joined as (

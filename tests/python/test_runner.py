@@ -204,8 +204,11 @@ def test_killed_anywhere_production_is_always_a_clean_state(
     assert not [w for w in windows if w.state == "running"]
     published = sorted(w.window_start for w in windows if w.state == "published")
     assert published == days, "each day is published exactly once, in order"
-    leftovers = [p.name for p in settings.duckdb_path.parent.iterdir() if ".audit-" in p.name]
+    leftovers = list((settings.duckdb_path.parent / "_audit").glob("*"))
     assert leftovers == [], "crashed runs' audit copies are cleaned up"
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        # Views (staging) work in the published file, not only tables.
+        assert con.execute("select count(*) from analytics.stg_jaffle__orders").fetchone()[0] > 0
 
 
 def test_transient_lock_is_retried_and_the_attempts_recorded(
@@ -284,7 +287,7 @@ def test_failing_test_blocks_publish_and_alerts(small_plan: DeliveryPlan, tmp_pa
     assert result.returncode == ExitCode.AUDIT_FAILED, result.stderr[-2000:]
     assert "relationships_stg_jaffle__items_product_sku" in result.stderr
     assert sha256(settings.duckdb_path) == published, "production is byte-for-byte unchanged"
-    kept = list(settings.duckdb_path.parent.glob("*.failed-*.duckdb"))
+    kept = list((settings.duckdb_path.parent / "_failed").glob("*/*.duckdb"))
     assert len(kept) == 1, "the failed audit copy is kept for inspection"
     with duckdb.connect(str(kept[0]), read_only=True) as con:
         assert (

@@ -1,0 +1,65 @@
+# Pull-request checks and the analysts' commands; included by the Makefile (`include ci.mk`),
+# which defines BIN, DBT_PROFILES_DIR and `setup`. docs/CI.md explains each step.
+ifndef CI_MK_INCLUDED
+CI_MK_INCLUDED := 1
+
+# sqlfluff's dbt templater compiles the project; it needs a DuckDB file but no data (models
+# compile against sources without reading them), so it gets a throwaway one, never the warehouse.
+LINT_DIR := target/lint
+LINT_ENV := DURABLE_DUCKDB_PATH=$(CURDIR)/$(LINT_DIR)/lint.duckdb
+SQL_PATHS := $(wildcard models tests/generic snapshots analyses macros)
+# The production manifest slim CI compares with (docs/CI.md: where it comes from).
+PROD_STATE_DIR ?= $(or $(DURABLE_PROD_STATE_DIR),data/prod-state)
+PROD_MANIFEST ?= target/manifest.json
+
+.PHONY: lint lint-sql lint-python governance fix ci parse docs docs-serve slim-ci prod-state
+
+## Everything CI checks before any build: SQL style, Python style, governance.
+lint: lint-sql lint-python governance
+
+lint-sql: setup
+	@mkdir -p $(LINT_DIR)
+	$(LINT_ENV) $(BIN)/sqlfluff lint $(SQL_PATHS) --processes 2 --disable-progress-bar
+
+lint-python: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Descriptions, primary keys, layer names, marts never reading sources (from the manifest).
+governance: parse
+	$(BIN)/python scripts/check_governance.py --manifest target/manifest.json
+
+## target/manifest.json of the checked-out code; parsing opens no database.
+parse: setup
+	$(BIN)/dbt --quiet parse
+
+## Rewrite what the linters can fix themselves; review the diff before committing.
+fix: setup
+	@mkdir -p $(LINT_DIR)
+	$(LINT_ENV) $(BIN)/sqlfluff fix $(SQL_PATHS) --processes 2 --disable-progress-bar
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Build and test only what changed (state:modified+), deferring the rest; see docs/CI.md.
+slim-ci: setup
+	DURABLE_PROD_STATE_DIR=$(PROD_STATE_DIR) $(BIN)/python scripts/slim_ci.py $(SLIM_CI_ARGS)
+
+## Keep the manifest of what is deployed (a production run's target/manifest.json) for slim CI.
+prod-state:
+	@test -f $(PROD_MANIFEST) || { echo "no $(PROD_MANIFEST): run the main job (make run) on main first"; exit 1; }
+	mkdir -p $(PROD_STATE_DIR)
+	cp $(PROD_MANIFEST) $(PROD_STATE_DIR)/manifest.json
+	@echo "production manifest kept in $(PROD_STATE_DIR)/manifest.json"
+
+## What the pull-request workflow runs, in the same order (`make test` is the same).
+ci: test
+
+## Documentation site from the warehouse (make run first for column types and row counts).
+docs: setup
+	@mkdir -p $(dir $(or $(DURABLE_DUCKDB_PATH),data/warehouse/jaffle_shop.duckdb))
+	$(BIN)/dbt docs generate
+
+docs-serve: docs
+	$(BIN)/dbt docs serve --port 8080
+
+endif
