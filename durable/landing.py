@@ -251,7 +251,8 @@ class DuckDBLoader:
             loaded = self.con.execute(
                 f"""insert into {target}
                 with numbered as (
-                    select *, rowid + 1 as ordinal from _landing_batch
+                    -- rowids follow file order but need not start at 0 (transaction-local rows)
+                    select *, rowid - min(rowid) over () + 1 as ordinal from _landing_batch
                 ),
                 skips as (
                     select row_number - row_number() over (order by row_number) as good_before

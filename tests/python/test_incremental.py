@@ -190,3 +190,45 @@ def test_late_row_within_lookback_lands_on_its_day(daily: Warehouse, plan: Deliv
         assert after - before == pytest.approx(12.50)
     finally:
         late_file.unlink()
+
+
+def test_malformed_rows_are_counted_in_quarantine_not_lost(
+    daily: Warehouse, plan: DeliveryPlan
+) -> None:
+    delivered_malformed = sum(s.malformed for s in plan.stats.values())
+    assert delivered_malformed > 0, "the simulator should deliver malformed rows"
+    quarantined = daily.query(
+        """select _source_file, _row_number, reason from analytics.quarantined_rows
+        where entity = 'orders' and reason like 'malformed%'"""
+    )
+    assert len(quarantined) == delivered_malformed
+    # Each malformed row was re-sent fixed: its order is in the mart.
+    broken_ids = set()
+    for source_file, row_number, _ in quarantined:
+        with (daily.landing / source_file).open(newline="") as handle:
+            broken_ids.add(list(csv.DictReader(handle))[row_number - 1]["id"])
+    facts = {r[0] for r in daily.query("select order_id from analytics.fct_orders")}
+    assert broken_ids <= facts
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"start_date": "2018-02-30"}, "Invalid var start_date=2018-02-30"),
+        ({"start_date": "yesterday"}, "Invalid var start_date=yesterday"),
+        ({"start_date": "2018-09-05", "end_date": "2018-09-01"}, "is before start_date"),
+        ({"start_date": "2018-09-05", "lookback_days": -1}, "Invalid var lookback_days=-1"),
+    ],
+)
+def test_bad_window_vars_stop_before_any_sql(
+    warehouse: Warehouse, variables: dict, message: str
+) -> None:
+    from durable import dbt
+
+    outcome = dbt.invoke(warehouse.settings, ["build"], variables, quiet=True)
+    assert not outcome.success
+    assert message in str(outcome.exception)
+    assert [n for n in outcome.nodes if n.resource_type != "operation"] == []
+    assert not warehouse.settings.duckdb_path.exists() or not warehouse.query(
+        "select * from information_schema.tables where table_schema = 'analytics'"
+    )

@@ -1,0 +1,114 @@
+"""Each in-project generic test passes on good data and fails, with the right count, on bad data.
+
+A throwaway dbt project holds two small models per test and the repository's generic tests; the
+assertions read dbt's own results, as a user reading `dbt build` output would.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from durable import dbt
+from durable.config import PROJECT_DIR, Settings
+
+pytestmark = pytest.mark.slow
+
+MODELS = {
+    "combos_good": "select * from (values (1, 'a'), (1, 'b'), (2, 'a')) as t(id, kind)",
+    "combos_bad": "select * from (values (1, 'a'), (1, 'a'), (2, 'a'), (2, 'a')) as t(id, kind)",
+    "totals_good": "select * from (values (1, 2, 3), (2, 2, 4)) as t(a, b, total)",
+    "totals_bad": "select * from (values (1, 2, 3), (2, 2, 5), (0, 0, 1)) as t(a, b, total)",
+    "prices_good": "select * from (values (0), (5), (10), (null)) as t(price)",
+    "prices_bad": "select * from (values (-1), (5), (11)) as t(price)",
+    "events_good": "select cast('2018-09-09' as date) as event_date",
+    "events_bad": "select cast('2018-09-01' as date) as event_date",
+    "daily_good": (
+        "select cast(day as date) as day from (values ('2018-09-01'), ('2018-09-02')) as d(day), "
+        "range(100) as r(i) union all select cast('2018-09-03' as date) from range(130)"
+    ),
+    "daily_bad": (
+        "select cast(day as date) as day from (values ('2018-09-01'), ('2018-09-02')) as d(day), "
+        "range(100) as r(i) union all select cast('2018-09-03' as date) from range(10)"
+    ),
+}
+
+SCHEMA = """
+version: 2
+models:
+  - name: combos_good
+    data_tests: &combos
+      - unique_combination_of_columns: {arguments: {combination_of_columns: [id, kind]}}
+  - name: combos_bad
+    data_tests: *combos
+  - name: totals_good
+    data_tests: &totals [{expression_is_true: {arguments: {expression: "a + b = total"}}}]
+  - name: totals_bad
+    data_tests: *totals
+  - name: prices_good
+    columns:
+      - name: price
+        data_tests: &prices [{accepted_range: {arguments: {min_value: 0, max_value: 10}}}]
+  - name: prices_bad
+    columns: [{name: price, data_tests: *prices}]
+  - name: events_good
+    columns:
+      - name: event_date
+        data_tests: &recent [{recency: {arguments: {max_age_days: 2}}}]
+  - name: events_bad
+    columns: [{name: event_date, data_tests: *recent}]
+  - name: daily_good
+    data_tests: &daily
+      - row_count_within_tolerance:
+          arguments: {date_column: day, tolerance: 0.5, min_rows: 20}
+  - name: daily_bad
+    data_tests: *daily
+"""
+
+# Failing rows each bad model must produce: the test names the offenders, not just "failed".
+EXPECTED_FAILURES = {
+    "combos_bad": 2,  # (1, a) and (2, a) each twice
+    "totals_bad": 2,
+    "prices_bad": 2,  # -1 below, 11 above
+    "events_bad": 1,
+    "daily_bad": 1,  # 2018-09-03 dropped from 100 to 10 rows
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dbt.NodeOutcome]:
+    project = tmp_path_factory.mktemp("generic-tests")
+    (project / "models").mkdir()
+    for name, sql in MODELS.items():
+        (project / "models" / f"{name}.sql").write_text(sql + "\n")
+    (project / "models" / "schema.yml").write_text(SCHEMA)
+    shutil.copytree(PROJECT_DIR / "tests" / "generic", project / "tests" / "generic")
+    shutil.copytree(PROJECT_DIR / "macros", project / "macros")
+    shutil.copy(PROJECT_DIR / "profiles.yml", project / "profiles.yml")
+    (project / "dbt_project.yml").write_text(
+        "name: jaffle_shop\nversion: '1.0'\nconfig-version: 2\nprofile: jaffle_shop\n"
+        "models:\n  jaffle_shop:\n    +materialized: table\n"
+    )
+    settings = Settings(project_dir=project, duckdb_path=project / "check.duckdb")
+    outcome = dbt.invoke(
+        settings, ["build"], {"start_date": "2018-09-10", "end_date": "2018-09-10"}, quiet=True
+    )
+    return {n.unique_id.split(".")[2]: n for n in outcome.nodes if n.resource_type == "test"}
+
+
+def _tests_on(results: dict[str, dbt.NodeOutcome], model: str) -> list[dbt.NodeOutcome]:
+    return [node for name, node in results.items() if f"_{model}_" in name + "_"]
+
+
+@pytest.mark.parametrize("model", sorted(EXPECTED_FAILURES))
+def test_generic_test_fails_on_bad_data_with_the_offending_rows(results: dict, model: str) -> None:
+    (node,) = _tests_on(results, model)
+    assert node.status == "fail", f"{node.unique_id}: {node.status} {node.message}"
+    assert f"Got {EXPECTED_FAILURES[model]} result" in node.message
+
+
+@pytest.mark.parametrize("model", sorted(m.replace("_bad", "_good") for m in EXPECTED_FAILURES))
+def test_generic_test_passes_on_good_data(results: dict, model: str) -> None:
+    (node,) = _tests_on(results, model)
+    assert node.status == "pass", f"{node.unique_id}: {node.status} {node.message}"
