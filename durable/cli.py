@@ -12,7 +12,7 @@ from rich.table import Table
 from durable.config import Settings
 from durable.errors import ExitCode, RunFailure
 from durable.ledger import Ledger
-from durable.publish import DuckDBPublisher
+from durable.publish import publisher_for
 from durable.runner import Runner
 from durable.windows import due_dates, requested_windows
 
@@ -86,7 +86,7 @@ def status(limit: int = 15) -> None:
     finally:
         ledger.close()
     try:
-        published = DuckDBPublisher(settings.duckdb_path).published_files(settings.raw_schema)
+        published = publisher_for(settings).published_files()
         due = due_dates(settings, published)
     except Exception as error:  # noqa: BLE001 - status must still show the ledger
         out.print(f"due: unknown ({error})")

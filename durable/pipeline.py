@@ -28,7 +28,12 @@ class WindowResult:
 
 
 def load(settings: Settings, through: date | None) -> LoadReport:
+    """Load every new landing file delivered up to `through` into the target's raw tables."""
     tables = load_source_tables(settings.project_dir)
+    if settings.target == "postgres":
+        from durable.postgres import load_landing_postgres
+
+        return load_landing_postgres(settings, tables, through)
     return load_landing(
         settings.duckdb_path, settings.landing_dir, settings.raw_schema, tables, through
     )

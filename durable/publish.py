@@ -18,11 +18,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
+from durable.config import Settings
+from durable.errors import BadInput
 from durable.failpoints import failpoint
 from durable.retry import TransientError, is_transient
 
@@ -37,9 +41,50 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+class Publisher(Protocol):
+    """Write-audit-publish for one engine; the runner needs nothing else from it."""
+
+    def audit_settings(self) -> Settings:
+        """Settings that point dbt and the loader at the audit copy."""
+
+    def open_audit(self) -> None:
+        """Make a fresh audit copy of production; raise TransientError on a lock."""
+
+    def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
+        """Swap the audit copy into production atomically, recording the publication."""
+
+    def keep_failed(self, run_id: str) -> str | None:
+        """Set the audit copy aside for inspection; return where."""
+
+    def discard_audit(self) -> None:
+        """Drop a half-built audit copy left by a dead run."""
+
+    def published_runs(self) -> set[str]: ...
+
+    def published_files(self) -> dict[str, tuple[int, int]]:
+        """Landing files production holds: source_file -> (size, mtime_ns)."""
+
+    def rows_changed(self, invocations: list[str]) -> dict[str, int]:
+        """Rows of each model in the audit copy that these dbt invocations wrote."""
+
+
+def publisher_for(settings: Settings) -> Publisher:
+    if settings.target == "duckdb":
+        return DuckDBPublisher(settings)
+    if settings.target == "postgres":
+        from durable.postgres import PostgresPublisher
+
+        return PostgresPublisher(settings)
+    raise BadInput(f"no publisher for target {settings.target!r} (duckdb, postgres)")
+
+
 class DuckDBPublisher:
-    def __init__(self, production: Path) -> None:
-        self.production = production
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.production = settings.duckdb_path
+
+    def audit_settings(self) -> Settings:
+        return replace(self.settings, duckdb_path=self.audit_path)
 
     @property
     def audit_path(self) -> Path:
@@ -60,11 +105,11 @@ class DuckDBPublisher:
                 raise TransientError(f"{self.production}: {error}") from error
             raise
 
-    def open_audit(self) -> Path:
+    def open_audit(self) -> None:
         """A private copy of production (or a new file when there is none yet) to build in."""
         audit = self.audit_path
         audit.parent.mkdir(parents=True, exist_ok=True)
-        self.discard(audit)
+        self.discard_audit()
         if self.production.exists():
             with self._connect_production():
                 shutil.copyfile(self.production, audit)
@@ -72,9 +117,9 @@ class DuckDBPublisher:
                 if wal.exists():  # left by a writer that died: part of the database
                     shutil.copyfile(wal, audit.with_name(audit.name + ".wal"))
         failpoint("audit:after-copy")
-        return audit
 
-    def publish(self, audit: Path, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
+    def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
+        audit = self.audit_path
         with duckdb.connect(str(audit)) as con:
             con.execute("create schema if not exists _durable")
             con.execute(
@@ -94,16 +139,16 @@ class DuckDBPublisher:
         _fsync(self.production.parent)
         failpoint("publish:after-rename")
 
-    def keep_failed(self, audit: Path, run_id: str) -> Path | None:
-        if not audit.exists():
+    def keep_failed(self, run_id: str) -> str | None:
+        if not self.audit_path.exists():
             return None
         kept = self.failed_path(run_id)
         kept.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(audit, kept)
-        return kept
+        os.replace(self.audit_path, kept)
+        return str(kept)
 
-    def discard(self, audit: Path) -> None:
-        for leftover in (audit, audit.with_name(audit.name + ".wal")):
+    def discard_audit(self) -> None:
+        for leftover in (self.audit_path, self.audit_path.with_name(self.audit_path.name + ".wal")):
             leftover.unlink(missing_ok=True)
 
     def published_runs(self) -> set[str]:
@@ -118,8 +163,9 @@ class DuckDBPublisher:
                 return set()
             return {row[0] for row in con.execute(f"select run_id from {PUBLICATIONS}").fetchall()}
 
-    def published_files(self, raw_schema: str) -> dict[str, tuple[int, int]]:
+    def published_files(self) -> dict[str, tuple[int, int]]:
         """Landing files production holds, with the size and mtime they were loaded at."""
+        raw_schema = self.settings.raw_schema
         if not self.production.exists():
             return {}
         with self._connect_production() as con:
@@ -135,3 +181,24 @@ class DuckDBPublisher:
                 "where status <> 'rejected'"
             ).fetchall()
         return {name: (size, mtime) for name, size, mtime in rows}
+
+    def rows_changed(self, invocations: list[str]) -> dict[str, int]:
+        """Rows each incremental model inserted or changed, read from `_invocation_id`."""
+        if not invocations:
+            return {}
+        schema = self.settings.schema
+        placeholders = ", ".join("?" for _ in invocations)
+        changed = {}
+        with duckdb.connect(str(self.audit_path)) as con:
+            tables = con.execute(
+                "select table_name from duckdb_columns() "
+                "where schema_name = ? and column_name = '_invocation_id'",
+                [schema],
+            ).fetchall()
+            for (table,) in tables:
+                changed[table] = con.execute(
+                    f'select count(*) from "{schema}"."{table}" '
+                    f"where _invocation_id in ({placeholders})",
+                    invocations,
+                ).fetchone()[0]
+        return changed

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
 from rich.console import Console
 from tenacity import RetryCallState
 
@@ -33,7 +32,7 @@ from durable.failpoints import failpoint
 from durable.ledger import Ledger
 from durable.lock import run_lock
 from durable.progress import NodeProgress
-from durable.publish import DuckDBPublisher
+from durable.publish import publisher_for
 from durable.retry import TransientError, is_transient, policy
 from durable.windows import due_dates
 
@@ -79,7 +78,7 @@ class Runner:
     def __init__(self, settings: Settings, progress: str = "auto") -> None:
         self.settings = settings
         self.progress = progress
-        self.publisher = DuckDBPublisher(settings.duckdb_path)
+        self.publisher = publisher_for(settings)
 
     def run(
         self, windows: list[tuple[date, date]] | None = None, command: str = "run"
@@ -122,14 +121,12 @@ class Runner:
 
     def _settle_crashed(self, ledger: Ledger) -> None:
         crashed = ledger.settle_crashed(self._with_retries(self.publisher.published_runs))
-        self.publisher.discard(self.publisher.audit_path)  # a dead run's half-built copy
+        self.publisher.discard_audit()  # a dead run's half-built copy
         for run_id in crashed:
             console.print(f"[yellow]settled run {run_id}[/yellow]: it died before finishing")
 
     def _due(self) -> list[date]:
-        published = self._with_retries(
-            lambda: self.publisher.published_files(self.settings.raw_schema)
-        )
+        published = self._with_retries(self.publisher.published_files)
         return due_dates(self.settings, published)
 
     def _with_retries(self, action):  # noqa: ANN001, ANN202 - any zero-argument callable
@@ -152,10 +149,9 @@ class Runner:
         start, end = window.start, window.end
         ledger.start_window(run_id, start, end)
         label = f"{start}" if start == end else f"{start}..{end}"
-        audit = self.publisher.audit_path
         try:
             self._with_retries(lambda: self._attempt(window, run_id, label))
-            self._count_changes(window, audit)
+            window.rows_changed = self.publisher.rows_changed(window.invocations)
             ledger.update_window(
                 run_id,
                 start,
@@ -166,7 +162,7 @@ class Runner:
                 rows_changed=window.rows_changed,
             )
             failpoint("publish:before")
-            self.publisher.publish(audit, run_id, [(start, end)])
+            self.publisher.publish(run_id, [(start, end)])
             ledger.update_window(run_id, start, end, state="published")
             self._save_production_manifest()
             console.print(
@@ -175,7 +171,7 @@ class Runner:
                 f"{window.files_loaded} files loaded"
             )
         except RunFailure as failure:
-            kept = self.publisher.keep_failed(audit, run_id)
+            kept = self.publisher.keep_failed(run_id)
             ledger.update_window(
                 run_id,
                 start,
@@ -185,20 +181,20 @@ class Runner:
                 tests_passed=window.tests_passed,
                 tests_failed=window.tests_failed,
                 failure=str(failure),
-                audit_path=str(kept) if kept else None,
+                audit_path=kept,
             )
             raise
 
     def _attempt(self, window: WindowReport, run_id: str, label: str) -> None:
         """One try at building the window in the audit copy; raises TransientError to retry."""
         window.attempts += 1
-        audit_settings = replace(self.settings, duckdb_path=self.publisher.audit_path)
+        audit_settings = self.publisher.audit_settings()
         resuming = bool(window.nodes)
         if not resuming:
             self.publisher.open_audit()
             try:
                 load = pipeline.load(audit_settings, window.end)
-            except duckdb.Error as error:
+            except Exception as error:  # engines raise their own types; the message tells
                 if is_transient(str(error)):
                     raise TransientError(str(error)) from error
                 raise
@@ -242,24 +238,6 @@ class Runner:
         if models and len(contract) < len(models):
             raise BuildError(f"window {label}: build error in {described}")
         raise AuditFailed(f"window {label}: audit failed, publish blocked: {described}")
-
-    def _count_changes(self, window: WindowReport, audit) -> None:  # noqa: ANN001
-        """Rows each incremental model inserted or changed, read from `_invocation_id`."""
-        if not window.invocations:
-            return
-        placeholders = ", ".join("?" for _ in window.invocations)
-        with duckdb.connect(str(audit)) as con:
-            tables = con.execute(
-                "select table_name from duckdb_columns() "
-                "where schema_name = ? and column_name = '_invocation_id'",
-                [self.settings.schema],
-            ).fetchall()
-            for (table,) in tables:
-                window.rows_changed[table] = con.execute(
-                    f'select count(*) from "{self.settings.schema}"."{table}" '
-                    f"where _invocation_id in ({placeholders})",
-                    window.invocations,
-                ).fetchone()[0]
 
     def _save_production_manifest(self) -> None:
         """Keep the manifest of what production now runs: slim CI defers to it."""
