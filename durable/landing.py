@@ -1,14 +1,14 @@
 """Loads the landing zone into raw tables: every delivered file once, every row accounted for.
 
-A delivery is `<landing>/<entity>/dt=YYYY-MM-DD/part-NNNN.csv`. Each file is read with DuckDB's CSV
-reader, every column as text, so no value can fail the load; typing and row-level checks happen in
-dbt staging. Lines the reader cannot split into the declared columns are kept in `_rejected_rows`
-with their line and the reader's message. A file whose header or encoding is wrong is rejected as a
-whole: that is a deterministic failure the runner must not retry.
+A delivery is `<landing>/<entity>/dt=YYYY-MM-DD/part-NNNN.csv`. Each file is checked and read by
+`durable.delivery` (every column as text, so no value can fail the load; typing and row-level
+checks happen in dbt staging) and appended with its lineage. Lines the reader cannot split are kept
+in `_rejected_rows`; a file with a file-level problem is rejected whole, and recorded as such.
 
-The ledger `_landed_files` remembers each file's size, mtime and hash, so a re-run skips what it has
-loaded, and a re-delivered (changed) file replaces its earlier rows instead of appending them twice.
-Each file is loaded in one transaction with its ledger row: a crash leaves it loaded or not at all.
+The ledger `_landed_files` remembers each file's size, mtime, hash and row counts, so a re-run skips
+what it has loaded, and a re-delivered (changed) file replaces its earlier rows instead of
+appending them twice. Each file is loaded in one transaction with its ledger row: a crash leaves
+it loaded or not at all.
 """
 
 from __future__ import annotations
@@ -22,28 +22,12 @@ from pathlib import Path
 
 import duckdb
 
+from durable.delivery import DeliveryRejected, LandedFile, quote, stage
 from durable.failpoints import failpoint
 from durable.sources import SourceTable
 
 PARTITION = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
 LINEAGE_COLUMNS = ("_source_file", "_delivery_date", "_row_number", "_loaded_at")
-
-
-class DeliveryRejected(Exception):
-    """A file that cannot be loaded as delivered; names the file and the problem."""
-
-    def __init__(self, source_file: str, problem: str) -> None:
-        super().__init__(f"delivery rejected: {source_file}: {problem}")
-        self.source_file = source_file
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class LandedFile:
-    entity: str
-    delivery_date: date
-    path: Path
-    source_file: str  # path relative to the landing dir: stable across machines and clones
 
 
 @dataclass
@@ -55,7 +39,7 @@ class FileLoad:
     rows_delivered: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
-    message: str = ""
+    message: str = ""  # why it was rejected, or drift that was accepted and reported
 
 
 @dataclass
@@ -106,16 +90,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 class DuckDBLoader:
     """Loads landed files into `<raw_schema>.<entity>` tables of a DuckDB database."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, raw_schema: str) -> None:
         self.con = connection
-        self.schema = _quote(raw_schema)
+        self.schema = quote(raw_schema)
 
     def ensure_tables(self, tables: Iterable[SourceTable]) -> None:
         self.con.execute(f"create schema if not exists {self.schema}")
@@ -148,9 +128,9 @@ class DuckDBLoader:
             )"""
         )
         for table in tables:
-            columns = ", ".join(f"{_quote(c)} varchar" for c in table.columns)
+            columns = ", ".join(f"{quote(c)} varchar" for c in table.columns)
             self.con.execute(
-                f"""create table if not exists {self.schema}.{_quote(table.name)} (
+                f"""create table if not exists {self.schema}.{quote(table.name)} (
                     {columns},
                     _source_file varchar not null,
                     _delivery_date date not null,
@@ -177,9 +157,9 @@ class DuckDBLoader:
             return FileLoad(landed.source_file, landed.entity, landed.delivery_date, "unchanged")
 
         try:
-            self._check_header(landed, table)
             load = self._copy_rows(landed, table, replacing=entry is not None)
         except DeliveryRejected as rejected:
+            self.con.execute("rollback")
             load = FileLoad(
                 landed.source_file,
                 landed.entity,
@@ -206,84 +186,38 @@ class DuckDBLoader:
         )
         return load
 
-    def _check_header(self, landed: LandedFile, table: SourceTable) -> None:
-        with landed.path.open("rb") as handle:
-            first_line = handle.readline()
-        try:
-            header = first_line.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as error:
-            raise DeliveryRejected(landed.source_file, f"header is not UTF-8 ({error})") from None
-        expected = ",".join(table.columns)
-        if header != expected:
-            raise DeliveryRejected(
-                landed.source_file, f"header is {header!r}, expected {expected!r}"
-            )
-
     def _copy_rows(self, landed: LandedFile, table: SourceTable, replacing: bool) -> FileLoad:
-        columns = "{" + ", ".join(f"'{c}': 'varchar'" for c in table.columns) + "}"
-        target = f"{self.schema}.{_quote(table.name)}"
+        target = f"{self.schema}.{quote(table.name)}"
         self.con.execute("begin transaction")
-        try:
-            self.con.execute("drop table if exists _landing_rejects")
-            self.con.execute("drop table if exists _landing_scans")
-            self.con.execute(
-                f"""create or replace temp table _landing_batch as
-                select * from read_csv(?, header = true, auto_detect = false,
-                    columns = {columns}, delim = ',', quote = '"', escape = '"',
-                    store_rejects = true, rejects_table = '_landing_rejects',
-                    rejects_scan = '_landing_scans')""",
-                [str(landed.path)],
-            )
-            # Data rows are numbered from 1 in file order. Rejected lines are not in the batch, so a
-            # good row's number is its ordinal plus the rejected rows that come before it.
-            self.con.execute(
-                """create or replace temp table _landing_rejected as
-                select distinct line - 1 as row_number, csv_line, error_type::varchar as error_type,
-                    error_message
-                from _landing_rejects"""
-            )
-            if replacing:
-                for relation in (target, f"{self.schema}._rejected_rows"):
-                    self.con.execute(
-                        f"delete from {relation} where _source_file = ?", [landed.source_file]
-                    )
-            select_columns = ", ".join(_quote(c) for c in table.columns)
-            loaded = self.con.execute(
-                f"""insert into {target}
-                with numbered as (
-                    -- rowids follow file order but need not start at 0 (transaction-local rows)
-                    select *, rowid - min(rowid) over () + 1 as ordinal from _landing_batch
-                ),
-                skips as (
-                    select row_number - row_number() over (order by row_number) as good_before
-                    from _landing_rejected
+        staged = stage(self.con, landed, table)
+        if replacing:
+            for relation in (target, f"{self.schema}._rejected_rows"):
+                self.con.execute(
+                    f"delete from {relation} where _source_file = ?", [landed.source_file]
                 )
-                select {select_columns}, ?, ?::date,
-                    ordinal + (select count(*) from skips where good_before < ordinal),
-                    now()::timestamp
-                from numbered""",
-                [landed.source_file, landed.delivery_date],
-            ).fetchall()[0][0]
-            rejected = self.con.execute(
-                f"""insert into {self.schema}._rejected_rows
-                select ?, ?, ?::date, row_number, csv_line, error_type, error_message,
-                    now()::timestamp
-                from _landing_rejected""",
-                [landed.entity, landed.source_file, landed.delivery_date],
-            ).fetchall()[0][0]
-            self.con.execute("commit")
-        except duckdb.Error as error:
-            self.con.execute("rollback")
-            message = str(error).splitlines()[0]
-            raise DeliveryRejected(landed.source_file, f"unreadable CSV: {message}") from None
+        columns = ", ".join(quote(c) for c in table.columns)
+        lineage = [landed.source_file, landed.delivery_date]
+        self.con.execute(
+            f"""insert into {target}
+            select {columns}, ?, ?::date, _row_number, now()::timestamp from _landing_rows""",
+            lineage,
+        )
+        self.con.execute(
+            f"""insert into {self.schema}._rejected_rows
+            select ?, ?, ?::date, _row_number, raw_line, error_type, error_message, now()::timestamp
+            from _landing_rejected""",
+            [landed.entity, *lineage],
+        )
+        self.con.execute("commit")
         return FileLoad(
             landed.source_file,
             landed.entity,
             landed.delivery_date,
             "replaced" if replacing else "loaded",
-            rows_delivered=loaded + rejected,
-            rows_loaded=loaded,
-            rows_rejected=rejected,
+            rows_delivered=staged.rows_delivered,
+            rows_loaded=staged.rows_loaded,
+            rows_rejected=staged.rows_rejected,
+            message="; ".join(staged.warnings),
         )
 
 

@@ -23,6 +23,7 @@ class SourceTable:
     columns: tuple[str, ...]
     primary_key: tuple[str, ...]
     drift_policy: dict[str, str]
+    column_types: dict[str, str]  # column -> what its text must parse as (meta.type)
 
 
 def load_source_tables(project_dir: Path) -> list[SourceTable]:
@@ -41,6 +42,11 @@ def load_source_tables(project_dir: Path) -> list[SourceTable]:
                 columns=tuple(column["name"] for column in table["columns"]),
                 primary_key=tuple(meta.get("primary_key", [])),
                 drift_policy={**default_policy, **meta.get("drift_policy", {})},
+                column_types={
+                    column["name"]: column["meta"]["type"]
+                    for column in table["columns"]
+                    if "type" in (column.get("meta") or {})
+                },
             )
         )
     return tables

@@ -12,7 +12,15 @@
 {%- endmacro %}
 
 {% macro duckdb__try_cast_as(expression, data_type) -%}
-    try_cast({{ expression }} as {{ data_type }})
+    {%- if data_type | lower in ('bigint', 'integer', 'int') -%}
+        {#- try_cast('12.50' as bigint) rounds to 13: whole numbers must look whole. -#}
+        case
+            when regexp_full_match(trim({{ expression }}), '[+-]?[0-9]+')
+                then try_cast(trim({{ expression }}) as {{ data_type }})
+        end
+    {%- else -%}
+        try_cast({{ expression }} as {{ data_type }})
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro spark__try_cast_as(expression, data_type) -%}
