@@ -89,6 +89,16 @@
 {% endmacro %}
 
 
+{% macro changed_in_window(updated_at, delivered_on) %}
+    {#-
+        A row belongs to the run when it changed in the window (event time) or when it arrived
+        in one of the window's deliveries, however late: a row delivered days after the change
+        it describes is still processed by the window that loads it.
+    -#}
+    ({{ in_window(updated_at) }} or {{ in_window(delivered_on) }})
+{% endmacro %}
+
+
 {% macro window_lookback_days() %}
     {{ return(var('lookback_days', 3) | int) }}
 {% endmacro %}

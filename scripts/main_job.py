@@ -1,8 +1,10 @@
-"""The main job: about 90 days of Jaffle Shop deliveries, landed and processed day by day.
+"""The main job: about 90 days of Jaffle Shop deliveries, landed and published day by day.
 
-Each simulated day lands that day's delivery files, loads them and builds the window with dbt,
-so late rows, duplicates and corrections arrive the way they would in production. Running it
-again changes nothing: files already landed and loaded are skipped and merges write no row.
+Each simulated day lands that day's delivery files, then `durable run` heals whatever is due:
+it loads the new files into an audit copy, builds and tests the window there, and publishes it
+atomically. Late rows, duplicates, corrections and malformed rows arrive the way they would in
+production. Running the job again changes nothing: every file is already published, so nothing
+is due.
 """
 
 from __future__ import annotations
@@ -16,17 +18,18 @@ from rich.console import Console
 from rich.table import Table
 
 from durable.config import Settings
-from durable.pipeline import process_window
+from durable.errors import ExitCode
+from durable.runner import Runner
 from durable.simulator import FIRST_DAY, DeliveryPlan
 
-MARTS = [
+MARTS = (
     "fct_orders",
     "fct_order_items",
     "agg_daily_revenue",
     "dim_customers",
     "dim_products",
     "dim_stores",
-]
+)
 console = Console()
 
 
@@ -39,50 +42,48 @@ def main(
     began = time.perf_counter()
     first_day = date.fromisoformat(start)
     plan = DeliveryPlan.build(seed=seed, days=days, start=first_day)
-    tests_passed = files_loaded = rows_loaded = rows_rejected = 0
+    runner = Runner(settings, progress="quiet")
+    published = tests_passed = 0
 
     with console.status("processing deliveries") as status:
         for offset in range(days):
             day = first_day + timedelta(days=offset)
             status.update(f"day {offset + 1}/{days}: {day}")
             plan.land(settings.landing_dir, only=day)
-            result = process_window(settings, day, day, quiet=True)
-            totals = result.load.totals()
-            files_loaded += totals["files"]
-            rows_loaded += totals["rows_loaded"]
-            rows_rejected += totals["rows_rejected"]
-            tests_passed += result.build.tests_passed
-            if not result.success:
-                for failure in result.build.failures():
-                    console.print(
-                        f"[red]{failure.status}[/red] {failure.unique_id}: {failure.message}"
-                    )
-                for rejected in result.load.rejected:
-                    console.print(f"[red]rejected[/red] {rejected.source_file}: {rejected.message}")
-                raise typer.Exit(1)
+            report = runner.run()
+            if report.exit_code != ExitCode.OK:
+                console.print(f"[red]{report.exit_code.name.lower()}[/red]: {report.failure}")
+                raise typer.Exit(int(report.exit_code))
+            published += len(report.windows)
+            tests_passed += sum(w.tests_passed for w in report.windows)
 
-    with duckdb.connect(str(settings.duckdb_path)) as con:
-        counts = {
-            m: con.execute(f"select count(*) from analytics.{m}").fetchone()[0] for m in MARTS
-        }
-        quarantined = con.execute(
-            "select reason, count(*) from analytics.quarantined_rows group by 1 order by 2 desc"
+    schema = settings.schema
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        counts = {m: con.execute(f"select count(*) from {schema}.{m}").fetchone()[0] for m in MARTS}
+        accounting = con.execute(
+            f"""select count(*), sum(rows_delivered), sum(rows_loaded), sum(rows_quarantined),
+                sum(rows_held) from {schema}.delivery_accounting"""
+        ).fetchone()
+        reasons = con.execute(
+            f"select reason, count(*) from {schema}.quarantined_rows group by 1 order by 2 desc"
         ).fetchall()
 
-    table = Table(title=f"{days} days processed in {time.perf_counter() - began:.1f} s")
+    table = Table(
+        title=f"{days} days, {published} windows published in {time.perf_counter() - began:.0f} s"
+    )
     table.add_column("mart")
     table.add_column("rows", justify="right")
     for mart, count in counts.items():
         table.add_row(mart, f"{count:,}")
     console.print(table)
+    files, delivered, loaded, quarantined, held = (value or 0 for value in accounting)
     console.print(
-        f"files loaded: {files_loaded}, rows loaded: {rows_loaded:,}, "
-        f"unreadable lines: {rows_rejected}, tests passed: {tests_passed:,}"
+        f"{files} files: {delivered:,} rows delivered = {loaded:,} loaded "
+        f"+ {quarantined:,} quarantined ({held:,} of the loaded held for a late parent)"
     )
-    console.print(
-        "quarantined rows: "
-        + (", ".join(f"{reason} = {n}" for reason, n in quarantined) if quarantined else "none")
-    )
+    for reason, count in reasons:
+        console.print(f"  quarantined: {reason} = {count}")
+    console.print(f"tests passed: {tests_passed:,} (every window audited before publish)")
 
 
 if __name__ == "__main__":

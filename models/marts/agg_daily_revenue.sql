@@ -19,7 +19,8 @@ with orders as (
 
 {% if is_incremental() %}
 changed_days as (
-    select distinct order_date from orders where {{ in_window('updated_at') }}
+    select distinct order_date from orders
+    where {{ changed_in_window('updated_at', '_delivery_date') }}
 ),
 
 orders_on_changed_days as (
@@ -43,7 +44,8 @@ daily as (
         sum(item_count) as item_count,
         sum(case when is_returned then 0 else subtotal end) as revenue,
         sum(case when is_returned then 0 else tax_paid end) as tax_collected,
-        max(updated_at) as updated_at
+        max(updated_at) as updated_at,
+        max(_delivery_date) as _delivery_date
     from orders_on_changed_days
     group by order_date, store_id
 ),
@@ -58,7 +60,8 @@ final as (
         cast(item_count as bigint) as item_count,
         cast(revenue as numeric(18, 2)) as revenue,
         cast(tax_collected as numeric(18, 2)) as tax_collected,
-        updated_at
+        updated_at,
+        _delivery_date
     from daily
 )
 

@@ -23,12 +23,22 @@ product_prices as (
     select * from {{ ref('int_product_prices_versioned') }}
 ),
 
+{% if is_incremental() %}
+items_in_window as (
+    {#- Items that changed or arrived, and items whose order did: a held item is released then. -#}
+    select * from order_items
+    where
+        {{ changed_in_window('updated_at', '_delivery_date') }}
+        or order_id in (
+            select order_id from orders
+            where {{ changed_in_window('updated_at', '_delivery_date') }}
+        )
+),
+{% else %}
 items_in_window as (
     select * from order_items
-    {% if is_incremental() %}
-        where {{ in_window('updated_at') }}
-    {% endif %}
 ),
+{% endif %}
 
 items_with_orders as (
     {#- An item whose order has not arrived yet waits: it is picked up when the order lands. -#}
@@ -37,6 +47,7 @@ items_with_orders as (
         items_in_window.order_id,
         items_in_window.product_sku,
         items_in_window.updated_at,
+        items_in_window._delivery_date,
         orders.customer_id,
         orders.store_id,
         orders.ordered_at
@@ -80,7 +91,8 @@ joined as (
         {{ cents_to_dollars('priced_items.price_cents') }} as product_price,
         products.is_food_item,
         products.is_drink_item,
-        priced_items.updated_at
+        priced_items.updated_at,
+        priced_items._delivery_date
     from priced_items
     inner join products
         on priced_items.product_sku = products.product_sku
@@ -92,6 +104,7 @@ final as (
         {{ row_hash([
             'order_item_id', 'order_id', 'customer_id', 'store_id', 'product_sku',
             'ordered_at', 'product_price', 'is_food_item', 'is_drink_item', 'updated_at',
+            '_delivery_date',
         ]) }} as row_hash,
         {#- Set only on rows this run inserted or changed: the ledger counts them. -#}
         '{{ invocation_id }}' as _invocation_id

@@ -18,9 +18,11 @@ order_items as (
 {% if is_incremental() %}
 changed_orders as (
     {#- An order changes when it does, and when one of its items arrives (items can land late). -#}
-    select order_id from orders where {{ in_window('updated_at') }}
+    select order_id from orders
+    where {{ changed_in_window('updated_at', '_delivery_date') }}
     union
-    select order_id from order_items where {{ in_window('updated_at') }}
+    select order_id from order_items
+    where {{ changed_in_window('updated_at', '_delivery_date') }}
 ),
 
 orders_in_window as (
@@ -39,7 +41,8 @@ item_counts as (
     select
         order_id,
         count(*) as item_count,
-        max(updated_at) as items_updated_at
+        max(updated_at) as items_updated_at,
+        max(_delivery_date) as items_delivered_on
     from order_items
     group by order_id
 ),
@@ -61,7 +64,12 @@ joined as (
             when item_counts.items_updated_at > orders_in_window.updated_at
                 then item_counts.items_updated_at
             else orders_in_window.updated_at
-        end as updated_at
+        end as updated_at,
+        case
+            when item_counts.items_delivered_on > orders_in_window._delivery_date
+                then item_counts.items_delivered_on
+            else orders_in_window._delivery_date
+        end as _delivery_date
     from orders_in_window
     left join item_counts
         on orders_in_window.order_id = item_counts.order_id
@@ -73,6 +81,7 @@ final as (
         {{ row_hash([
             'order_id', 'customer_id', 'store_id', 'ordered_at', 'order_status',
             'subtotal', 'tax_paid', 'order_total', 'item_count', 'updated_at',
+            '_delivery_date',
         ]) }} as row_hash,
         {#- Set only on rows this run inserted or changed: the ledger counts them. -#}
         '{{ invocation_id }}' as _invocation_id

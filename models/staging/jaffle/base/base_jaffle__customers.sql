@@ -22,6 +22,10 @@ checked as (
         case
             when customer_id is null then 'missing key: id'
             when updated_at is null then 'malformed timestamp: updated_at'
+            when {{ is_impossible_time('updated_at') }}
+                then 'impossible value: updated_at before the shop opened or in the future'
+            when {{ is_conflicting_duplicate(['customer_id'], ['customer_name']) }}
+                then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed
 )

@@ -25,6 +25,10 @@ checked as (
             when order_id is null then 'missing value: order_id'
             when product_sku is null then 'missing value: sku'
             when updated_at is null then 'malformed timestamp: updated_at'
+            when {{ is_impossible_time('updated_at') }}
+                then 'impossible value: updated_at before the shop opened or in the future'
+            when {{ is_conflicting_duplicate(['order_item_id'], ['order_id', 'product_sku']) }}
+                then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed
 )

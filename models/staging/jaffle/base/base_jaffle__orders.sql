@@ -39,6 +39,18 @@ checked as (
             when order_status not in ('placed', 'shipped', 'completed', 'returned')
                 or order_status is null
                 then 'unknown status'
+            when subtotal_cents < 0 or tax_paid_cents < 0 or order_total_cents < 0
+                then 'impossible value: negative amount'
+            when {{ is_impossible_time('ordered_at') }}
+                then 'impossible value: ordered_at before the shop opened or in the future'
+            when {{ is_impossible_time('updated_at') }}
+                then 'impossible value: updated_at before the shop opened or in the future'
+            when {{ is_conflicting_duplicate(
+                ['order_id'],
+                ['customer_id', 'store_id', 'ordered_at', 'subtotal_cents', 'tax_paid_cents',
+                 'order_total_cents', 'order_status'],
+            ) }}
+                then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed
 )

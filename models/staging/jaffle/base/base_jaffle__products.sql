@@ -27,6 +27,14 @@ checked as (
             when product_sku is null then 'missing key: sku'
             when price_cents is null then 'malformed amount: price'
             when updated_at is null then 'malformed timestamp: updated_at'
+            when price_cents < 0 then 'impossible value: negative price'
+            when {{ is_impossible_time('updated_at') }}
+                then 'impossible value: updated_at before the shop opened or in the future'
+            when {{ is_conflicting_duplicate(
+                ['product_sku'],
+                ['product_name', 'product_type', 'product_description', 'price_cents'],
+            ) }}
+                then 'conflicting duplicate: same sku and updated_at, different values'
         end as invalid_reason
     from typed
 )

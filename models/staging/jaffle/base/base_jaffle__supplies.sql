@@ -33,6 +33,13 @@ checked as (
             when supply_cost_cents is null then 'malformed amount: cost'
             when is_perishable is null then 'malformed boolean: perishable'
             when updated_at is null then 'malformed timestamp: updated_at'
+            when supply_cost_cents < 0 then 'impossible value: negative cost'
+            when {{ is_impossible_time('updated_at') }}
+                then 'impossible value: updated_at before the shop opened or in the future'
+            when {{ is_conflicting_duplicate(
+                ['supply_id', 'product_sku'], ['supply_name', 'supply_cost_cents', 'is_perishable'],
+            ) }}
+                then 'conflicting duplicate: same id, sku and updated_at, different values'
         end as invalid_reason
     from typed
 )

@@ -1,0 +1,57 @@
+{#-
+    One row per landed file: rows delivered (data lines counted by the loader, independently of
+    the CSV reader) against rows loaded into the raw tables and rows quarantined. Every row is
+    one or the other; `tests/assert_every_delivered_row_is_accounted_for.sql` checks it for every
+    delivery of every source.
+-#}
+{%- set entities = ['customers', 'orders', 'items', 'products', 'stores', 'supplies'] -%}
+
+with landed_files as (
+    select * from {{ source('jaffle', 'landed_files') }}
+),
+
+quarantined as (
+    select * from {{ ref('quarantined_rows') }}
+),
+
+base_rows as (
+    {% for entity in entities %}
+    select
+        _source_file,
+        count(*) as rows_in_raw,
+        sum(case when invalid_reason is null then 1 else 0 end) as rows_valid
+    from {{ ref('base_jaffle__' ~ entity) }}
+    group by _source_file
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+quarantine_counts as (
+    select
+        _source_file,
+        sum(case when quarantine_status = 'rejected' then 1 else 0 end) as rows_quarantined,
+        sum(case when quarantine_status = 'held' then 1 else 0 end) as rows_held
+    from quarantined
+    group by _source_file
+),
+
+final as (
+    select
+        landed_files.source_file,
+        landed_files.entity,
+        landed_files.delivery_date,
+        landed_files.status as file_status,
+        landed_files.message as file_message,
+        landed_files.rows_delivered,
+        cast(coalesce(base_rows.rows_valid, 0) as bigint) as rows_loaded,
+        cast(coalesce(quarantine_counts.rows_quarantined, 0) as bigint) as rows_quarantined,
+        cast(coalesce(quarantine_counts.rows_held, 0) as bigint) as rows_held,
+        cast(coalesce(base_rows.rows_in_raw, 0) as bigint) as rows_in_raw
+    from landed_files
+    left join base_rows
+        on landed_files.source_file = base_rows._source_file
+    left join quarantine_counts
+        on landed_files.source_file = quarantine_counts._source_file
+)
+
+select * from final
