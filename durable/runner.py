@@ -199,6 +199,11 @@ class Runner:
                     raise TransientError(str(error)) from error
                 raise
             window.files_loaded = len(load.new_files)
+            for accepted in load.new_files:
+                if accepted.message:  # drift the source's policy accepts: loaded, and reported
+                    console.print(
+                        f"[yellow]warn[/yellow] {accepted.source_file}: {accepted.message}"
+                    )
             if load.rejected:
                 problems = "; ".join(f"{f.source_file}: {f.message}" for f in load.rejected)
                 raise BadInput(f"delivery rejected: {problems}")

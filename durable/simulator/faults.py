@@ -302,7 +302,14 @@ class Injector:
         """Hold back the orders of some of the day's items by `lag_days` days."""
         orders = self.files.get(("orders", items.day))
         on_day = {row.values[0] for row in orders.rows} if orders else set()
-        candidates = sorted({row.values[1] for row in items.rows} & on_day)
+        # Only orders first delivered that day: one delivered before is no orphan's parent.
+        earlier = {
+            row.values[0]
+            for (entity, day), spec in self.files.items()
+            if entity == "orders" and day < items.day
+            for row in spec.rows
+        }
+        candidates = sorted({row.values[1] for row in items.rows} & (on_day - earlier))
         arrival = items.day + timedelta(days=spec.lag_days)
         for order_id in rng.sample(candidates, min(spec.rows, len(candidates))):
             for offset in range(spec.lag_days):
