@@ -275,7 +275,7 @@ def test_8_an_added_column_is_accepted_and_reported(
 
 # --- everything at once ---------------------------------------------------------------------
 
-ROW_KINDS = [
+ROW_KINDS = [  # class 1 (malformed booleans: supplies deliver once, tested above), 2 to 6, 8
     FaultKind.MALFORMED_AMOUNT,
     FaultKind.MALFORMED_TIMESTAMP,
     FaultKind.MISSING_KEY,
@@ -298,22 +298,29 @@ FILE_KINDS = [
 ]
 
 
-def random_faults(seed: int, days: int) -> Faults:
+def random_faults(clean: DeliveryPlan, seed: int) -> Faults:
+    """Every class once, on a random delivery that exists; file-level ones on distinct files."""
     rng = random.Random(seed)
+    used: set[tuple[str, date]] = set()
     specs = []
     for kind in ROW_KINDS + FILE_KINDS:
-        entity = {FaultKind.ORPHAN_ITEMS: "items"}.get(
-            kind, rng.choice(["orders", "items", "customers"])
-        )
-        if kind in (
-            FaultKind.MALFORMED_AMOUNT,
-            FaultKind.NEGATIVE_VALUE,
-            FaultKind.COLUMN_RETYPED_TEXT,
-        ):
-            entity = "orders"
-        if kind == FaultKind.COLUMN_RENAMED:
-            entity = rng.choice(["orders", "customers", "items"])
-        day = DAY[0] + timedelta(days=rng.randrange(1, days - 6))
+        entities = {
+            FaultKind.ORPHAN_ITEMS: ["items"],
+            FaultKind.MALFORMED_AMOUNT: ["orders"],
+            FaultKind.NEGATIVE_VALUE: ["orders"],
+            FaultKind.COLUMN_RETYPED_TEXT: ["orders"],
+        }.get(kind, ["orders", "items", "customers"])
+        choices = [
+            key
+            for key, spec in clean.files.items()
+            if key[0] in entities
+            and spec.rows
+            and clean.delivery_dates[1] <= key[1] <= clean.delivery_dates[-7]
+            and key not in used
+        ]
+        entity, day = rng.choice(sorted(choices))
+        if kind in FILE_KINDS or kind in (FaultKind.EMPTY_DELIVERY, FaultKind.MISSING_DELIVERY):
+            used.add((entity, day))
         specs.append(Fault(kind, entity, on=day, lag_days=rng.randint(1, 5)))
     return Faults(tuple(specs))
 
@@ -322,15 +329,17 @@ def test_randomized_month_accounts_for_every_row_and_equals_a_full_refresh(
     jafgen_cache: Path, tmp_path: Path
 ) -> None:
     days = 30
-    faulty = DeliveryPlan.build(
-        seed=9, days=days, faults=random_faults(9, days), cache_dir=jafgen_cache
-    )
     fixed = DeliveryPlan.build(seed=9, days=days, cache_dir=jafgen_cache)  # the source's re-sends
+    faulty = DeliveryPlan.build(
+        seed=9, days=days, faults=random_faults(fixed, seed=9), cache_dir=jafgen_cache
+    )
+    assert {f.kind for f in faulty.faults} == set(ROW_KINDS + FILE_KINDS), "every class injected"
     incremental = make_warehouse(tmp_path / "incremental")
     rejected_seen = 0
     for first in range(0, days, 5):
         start, end = faulty.delivery_dates[first], faulty.delivery_dates[min(first + 4, days - 1)]
-        faulty.land(incremental.landing, through=end)
+        for offset in range((end - start).days + 1):
+            faulty.land(incremental.landing, only=start + timedelta(days=offset))
         result = process_window(incremental.settings, start, end, quiet=True)
         if result.load.rejected:
             # The run stops on a bad file; the source re-delivers it fixed, the window runs again.
@@ -340,7 +349,7 @@ def test_randomized_month_accounts_for_every_row_and_equals_a_full_refresh(
                 (incremental.landing / bad.source_file).write_bytes(render(spec, fixed.scale))
             result = incremental.run(start, end)
         assert result.build.success, [n.unique_id for n in result.build.failures()]
-    assert rejected_seen == len(FILE_KINDS)
+    assert rejected_seen == len({f.file for f in faulty.faults if f.kind in FILE_KINDS})
     assert_accounted(incremental)
 
     rebuilt = make_warehouse(tmp_path / "rebuilt", landing=incremental.landing)
