@@ -1,0 +1,48 @@
+{#
+    on-run-start: create the raw tables the `jaffle` source declares, empty, when they do not
+    exist yet, so `dbt build` works from a fresh clone before anything was delivered. The loader
+    (durable/landing.py) creates the same tables (every declared column as text, plus lineage)
+    before it loads; whichever runs first wins, and neither touches an existing table.
+#}
+{% macro create_raw_tables() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set text = dbt.type_string() -%}
+    {%- set statements = [] -%}
+    {%- for source in graph.sources.values() if source.source_name == 'jaffle' -%}
+        {%- if loop.first -%}
+            {%- do statements.append(
+                'create schema if not exists ' ~ adapter.quote(source.schema)
+            ) -%}
+        {%- endif -%}
+        {%- if not source.identifier.startswith('_') -%}
+            {%- set columns = [] -%}
+            {%- for column in source.columns -%}
+                {%- do columns.append(adapter.quote(column) ~ ' ' ~ text) -%}
+            {%- endfor -%}
+            {%- do statements.append(
+                'create table if not exists ' ~ source.relation_name ~ ' ('
+                ~ columns | join(', ') ~ ', _source_file ' ~ text ~ ', _delivery_date date, '
+                ~ '_row_number bigint, _loaded_at timestamp)'
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for source in graph.sources.values() if source.source_name == 'jaffle' -%}
+        {%- if source.identifier == '_rejected_rows' -%}
+            {%- do statements.append(
+                'create table if not exists ' ~ source.relation_name ~ ' (entity ' ~ text
+                ~ ', _source_file ' ~ text ~ ', _delivery_date date, _row_number bigint, '
+                ~ 'raw_line ' ~ text ~ ', error_type ' ~ text ~ ', error_message ' ~ text
+                ~ ', _loaded_at timestamp)'
+            ) -%}
+        {%- elif source.identifier == '_landed_files' -%}
+            {%- do statements.append(
+                'create table if not exists ' ~ source.relation_name ~ ' (source_file ' ~ text
+                ~ ', entity ' ~ text ~ ', delivery_date date, size_bytes bigint, '
+                ~ 'mtime_ns bigint, sha256 ' ~ text ~ ', status ' ~ text ~ ', '
+                ~ 'rows_delivered bigint, rows_loaded bigint, rows_rejected bigint, '
+                ~ 'message ' ~ text ~ ', loaded_at timestamp)'
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(statements | join(';\n')) }}
+{% endmacro %}
