@@ -51,6 +51,13 @@ class Settings:
     retry_wait: float = field(default_factory=lambda: float(_env("DURABLE_RETRY_WAIT", "1")))
     # DURABLE_ALERT_COMMAND: a shell command that receives a JSON payload on stdin on failure.
     alert_command: str = field(default_factory=lambda: _env("DURABLE_ALERT_COMMAND", ""))
+    # DURABLE_PG_HOST / _PORT / _USER / _PASSWORD / _DATABASE: the PostgreSQL target's server
+    # (what `scripts/postgres.sh start` prints); read by profiles.yml and durable.postgres.
+    pg_host: str = field(default_factory=lambda: _env("DURABLE_PG_HOST", "127.0.0.1"))
+    pg_port: int = field(default_factory=lambda: int(_env("DURABLE_PG_PORT", "5432")))
+    pg_user: str = field(default_factory=lambda: _env("DURABLE_PG_USER", "durable"))
+    pg_password: str = field(default_factory=lambda: _env("DURABLE_PG_PASSWORD", ""))
+    pg_database: str = field(default_factory=lambda: _env("DURABLE_PG_DATABASE", "durable"))
 
     @property
     def ledger_path(self) -> Path:
@@ -69,4 +76,9 @@ class Settings:
             "DURABLE_RAW_SCHEMA": self.raw_schema,
             "DURABLE_SCHEMA": self.schema,
             "DBT_TARGET": self.target,
+            "DURABLE_PG_HOST": self.pg_host,
+            "DURABLE_PG_PORT": str(self.pg_port),
+            "DURABLE_PG_USER": self.pg_user,
+            "DURABLE_PG_PASSWORD": self.pg_password,
+            "DURABLE_PG_DATABASE": self.pg_database,
         }

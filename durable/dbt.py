@@ -84,7 +84,27 @@ def invoke(
     callbacks: Sequence[Callback] = (),
 ) -> DbtOutcome:
     """Run one dbt command against the settings' target and collect per-node outcomes."""
+    # profiles.yml and the sources read these; set for this invocation only, so one with audit
+    # settings (another schema, another file) never becomes the default of a later Settings().
+    saved = {name: os.environ.get(name) for name in settings.dbt_environment()}
     os.environ.update(settings.dbt_environment())
+    try:
+        return _invoke(settings, args, variables, quiet, callbacks)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _invoke(
+    settings: Settings,
+    args: Sequence[str],
+    variables: dict | None,
+    quiet: bool,
+    callbacks: Sequence[Callback],
+) -> DbtOutcome:
     command = [
         *(["--quiet"] if quiet else []),
         *args,

@@ -34,6 +34,10 @@ def load(settings: Settings, through: date | None) -> LoadReport:
         from durable.postgres import load_landing_postgres
 
         return load_landing_postgres(settings, tables, through)
+    if settings.target == "spark":
+        from durable.spark import load_landing_spark
+
+        return load_landing_spark(settings, tables, through)
     return load_landing(
         settings.duckdb_path, settings.landing_dir, settings.raw_schema, tables, through
     )

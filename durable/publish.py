@@ -75,7 +75,11 @@ def publisher_for(settings: Settings) -> Publisher:
         from durable.postgres import PostgresPublisher
 
         return PostgresPublisher(settings)
-    raise BadInput(f"no publisher for target {settings.target!r} (duckdb, postgres)")
+    if settings.target == "spark":
+        from durable.spark import SparkPublisher
+
+        return SparkPublisher(settings)
+    raise BadInput(f"no publisher for target {settings.target!r} (duckdb, postgres, spark)")
 
 
 class DuckDBPublisher:

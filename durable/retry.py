@@ -26,7 +26,10 @@ TRANSIENT = re.compile(
     r"could not set lock on file|conflicting lock|database is locked|lock is held"
     r"|\bIO Error\b|I/O error|input/output error|resource temporarily unavailable"
     r"|connection (?:reset|refused|closed|timed out)|server closed the connection"
-    r"|could not connect to server|deadlock detected|could not serialize access",
+    r"|could not connect to server|deadlock detected|could not serialize access"
+    r"|the database system is (?:starting up|shutting down|in recovery mode)"
+    r"|terminating connection due to administrator command|too many clients already"
+    r"|canceling statement due to lock timeout",
     re.IGNORECASE,
 )
 

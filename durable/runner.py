@@ -9,10 +9,12 @@ at once with the node and the reason, call the alert hook, and leave production 
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from rich.console import Console
 from tenacity import RetryCallState
@@ -121,7 +123,7 @@ class Runner:
 
     def _settle_crashed(self, ledger: Ledger) -> None:
         crashed = ledger.settle_crashed(self._with_retries(self.publisher.published_runs))
-        self.publisher.discard_audit()  # a dead run's half-built copy
+        self._with_retries(self.publisher.discard_audit)  # a dead run's half-built copy
         for run_id in crashed:
             console.print(f"[yellow]settled run {run_id}[/yellow]: it died before finishing")
 
@@ -246,7 +248,10 @@ class Runner:
 
     def _save_production_manifest(self) -> None:
         """Keep the manifest of what production now runs: slim CI defers to it."""
-        manifest = self.settings.project_dir / "target" / "manifest.json"
+        target = Path(os.environ.get("DBT_TARGET_PATH") or self.settings.project_dir / "target")
+        manifest = (target if target.is_absolute() else self.settings.project_dir / target) / (
+            "manifest.json"
+        )
         if manifest.exists():
             self.settings.prod_state_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(manifest, self.settings.prod_state_dir / "manifest.json")

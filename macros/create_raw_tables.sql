@@ -6,6 +6,9 @@
 #}
 {% macro create_raw_tables() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {#- Spark runs one statement per call, and its loader (durable/spark.py) creates the raw
+        tables itself, partitioned by landing file. -#}
+    {%- if target.type == 'spark' -%}{{ return('') }}{%- endif -%}
     {%- set text = dbt.type_string() -%}
     {%- set statements = [] -%}
     {%- for source in graph.sources.values() if source.source_name == 'jaffle' -%}

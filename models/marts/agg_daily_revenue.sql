@@ -3,6 +3,8 @@
         materialized='incremental',
         incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
         unique_key='order_date',
+        partition_by=(['order_date'] if target.type == 'spark' else none),
+        file_format='parquet',
         on_schema_change='fail',
     )
 }}

@@ -3,6 +3,8 @@
         materialized='incremental',
         incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'hash_merge'),
         unique_key='order_item_id',
+        partition_by=(['order_date'] if target.type == 'spark' else none),
+        file_format='parquet',
         on_schema_change='fail',
     )
 }}
@@ -24,15 +26,31 @@ product_prices as (
 ),
 
 {% if is_incremental() %}
-items_in_window as (
+changed_items as (
     {#- Items that changed or arrived, and items whose order did: a held item is released then. -#}
-    select * from order_items
+    select order_item_id from order_items
     where
         {{ changed_in_window('updated_at', '_delivery_date') }}
         or order_id in (
             select order_id from orders
             where {{ changed_in_window('updated_at', '_delivery_date') }}
         )
+),
+
+dated_items as (
+    select
+        order_items.*,
+        cast(orders.ordered_at as date) as order_date
+    from order_items
+    inner join orders
+        on order_items.order_id = orders.order_id
+),
+
+items_in_window as (
+    {#- The changed items; on Spark every item of their days (see incremental_batch). -#}
+    {{ incremental_batch('dated_items', 'order_item_id', 'changed_items', {
+        'column': 'order_date', 'expression': 'order_date',
+    }) }}
 ),
 {% else %}
 items_in_window as (

@@ -3,6 +3,8 @@
         materialized='incremental',
         incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'hash_merge'),
         unique_key='order_id',
+        partition_by=(['order_date'] if target.type == 'spark' else none),
+        file_format='parquet',
         on_schema_change='fail',
     )
 }}
@@ -26,10 +28,10 @@ changed_orders as (
 ),
 
 orders_in_window as (
-    select orders.*
-    from orders
-    inner join changed_orders
-        on orders.order_id = changed_orders.order_id
+    {#- The changed orders; on Spark every order of their days (see incremental_batch). -#}
+    {{ incremental_batch('orders', 'order_id', 'changed_orders', {
+        'column': 'order_date', 'expression': 'cast(ordered_at as date)',
+    }) }}
 ),
 {% else %}
 orders_in_window as (

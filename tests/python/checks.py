@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 
@@ -39,24 +41,39 @@ def rows_checksum(rows: list[tuple]) -> tuple[int, str]:
     return len(rows), hashlib.sha256("".join(digests).encode()).hexdigest()
 
 
-def relation_checksum(
-    con: duckdb.DuckDBPyConnection, relation: str, exclude: tuple[str, ...] = ()
-) -> tuple[int, str]:
+Query = Callable[[str], list[tuple]]
+
+
+def query_function(con: Any) -> Query:
+    """`sql -> rows` for a DuckDB connection or a DB-API one (psycopg2 for PostgreSQL)."""
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        return lambda sql: con.execute(sql).fetchall()
+
+    def run(sql: str) -> list[tuple]:
+        with con.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    return run
+
+
+def relation_checksum(con: Any, relation: str, exclude: tuple[str, ...] = ()) -> tuple[int, str]:
+    query = query_function(con)
     schema, table = relation.split(".")
     columns = [
         name
-        for (name,) in con.execute(
+        for (name,) in query(
             "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        ).fetchall()
+            f"where table_schema = '{schema}' and table_name = '{table}' "
+            "order by ordinal_position"
+        )
         if name not in exclude
     ]
-    return rows_checksum(con.execute(f"select {', '.join(columns)} from {relation}").fetchall())
+    return rows_checksum(query(f"select {', '.join(columns)} from {relation}"))
 
 
 def warehouse_checksums(
-    con: duckdb.DuckDBPyConnection, schema: str = "analytics", snapshots: bool = True
+    con: Any, schema: str = "analytics", snapshots: bool = True
 ) -> dict[str, tuple[int, str]]:
     names = (*MARTS, *SNAPSHOTS) if snapshots else MARTS
     return {name: relation_checksum(con, f"{schema}.{name}", AUDIT_COLUMNS) for name in names}

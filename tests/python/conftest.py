@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
-from checks import relation_checksum
+from checks import query_function, relation_checksum
 from durable.config import PROJECT_DIR, Settings
 from durable.pipeline import WindowResult, process_window
 from durable.simulator import DeliveryPlan
@@ -29,9 +34,26 @@ def plan(jafgen_cache: Path) -> DeliveryPlan:
     return DeliveryPlan.build(seed=SEED, days=DAYS, cache_dir=jafgen_cache)
 
 
+@contextmanager
+def connect(settings: Settings) -> Iterator[Any]:
+    """A connection to the settings' warehouse: the DuckDB file, or the PostgreSQL database."""
+    if settings.target == "postgres":
+        from durable.postgres import connect as connect_postgres
+
+        con = connect_postgres(settings)
+        try:
+            yield con
+        finally:
+            con.rollback()
+            con.close()
+    else:
+        with duckdb.connect(str(settings.duckdb_path)) as con:
+            yield con
+
+
 @dataclass
 class Warehouse:
-    """One isolated pipeline: its own landing zone and DuckDB file."""
+    """One isolated pipeline: its own landing zone and DuckDB file or PostgreSQL database."""
 
     settings: Settings
 
@@ -45,9 +67,13 @@ class Warehouse:
         assert result.success, f"window {start}..{end} failed: {failures or result.build.exception}"
         return result
 
+    @property
+    def engine(self) -> str:
+        return self.settings.target
+
     def query(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.settings.duckdb_path)) as con:
-            return con.execute(sql).fetchall()
+        with connect(self.settings) as con:
+            return query_function(con)(sql)
 
     def columns(self, relation: str) -> list[str]:
         schema, table = relation.split(".")
@@ -59,19 +85,93 @@ class Warehouse:
 
     def checksum(self, relation: str, exclude: tuple[str, ...] = ()) -> tuple[int, str]:
         """Row count and an order-independent digest of every row."""
-        with duckdb.connect(str(self.settings.duckdb_path)) as con:
+        with connect(self.settings) as con:
             return relation_checksum(con, relation, exclude)
 
 
-def make_warehouse(root: Path, landing: Path | None = None) -> Warehouse:
-    root.mkdir(parents=True, exist_ok=True)
-    return Warehouse(
-        Settings(
-            project_dir=PROJECT_DIR,
-            landing_dir=landing or root / "landing",
-            duckdb_path=root / "warehouse.duckdb",
+@dataclass(frozen=True)
+class PostgresServer:
+    """The throw-away server of `scripts/postgres.sh`; each warehouse gets its own database."""
+
+    host: str
+    port: int
+    user: str
+
+    def new_database(self, settings: Settings) -> Settings:
+        """Settings pointing at a fresh, empty database on this server."""
+        settings = replace(
+            settings,
+            target="postgres",
+            pg_host=self.host,
+            pg_port=self.port,
+            pg_user=self.user,
+            pg_password="",
+            pg_database=f"w_{uuid.uuid4().hex[:16]}",
         )
+        from durable.postgres import connect as connect_postgres
+
+        con = connect_postgres(replace(settings, pg_database="postgres"))
+        try:
+            con.autocommit = True
+            with con.cursor() as cursor:
+                cursor.execute(f"create database {settings.pg_database}")
+        finally:
+            con.close()
+        return settings
+
+
+POSTGRES_SCRIPT = PROJECT_DIR / "scripts" / "postgres.sh"
+EXIT_CANNOT_INSTALL = 3
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the session: `scripts/postgres.sh` installs one when missing."""
+    state = tmp_path_factory.mktemp("postgres")
+    started = subprocess.run(
+        [str(POSTGRES_SCRIPT), "start", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
+    if started.returncode == EXIT_CANNOT_INSTALL:
+        pytest.skip(f"PostgreSQL cannot be installed here: {started.stderr.strip()[-300:]}")
+    assert started.returncode == 0, f"scripts/postgres.sh start failed: {started.stderr[-2000:]}"
+    env = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in started.stdout.splitlines()
+        if line.startswith("export ")
+    )
+    try:
+        yield PostgresServer(
+            env["DURABLE_PG_HOST"], int(env["DURABLE_PG_PORT"]), env["DURABLE_PG_USER"]
+        )
+    finally:
+        subprocess.run([str(POSTGRES_SCRIPT), "stop", str(state)], capture_output=True, timeout=120)
+
+
+ENGINES = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def make_warehouse(
+    root: Path, landing: Path | None = None, postgres: PostgresServer | None = None
+) -> Warehouse:
+    """A DuckDB warehouse in `root`, or, given a server, a new PostgreSQL database on it."""
+    root.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        project_dir=PROJECT_DIR,
+        landing_dir=landing or root / "landing",
+        duckdb_path=root / "warehouse.duckdb",
+    )
+    if postgres is not None:
+        settings = postgres.new_database(settings)
+    return Warehouse(settings)
+
+
+def engine_server(request: pytest.FixtureRequest, engine: str) -> PostgresServer | None:
+    """The PostgreSQL server when `engine` is postgres (started on first use), else None."""
+    return request.getfixturevalue("postgres_server") if engine == "postgres" else None
 
 
 @pytest.fixture

@@ -21,10 +21,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from checks import warehouse_checksums
+from checks import query_function, warehouse_checksums
+from conftest import ENGINES, connect, engine_server
 from durable.config import PROJECT_DIR, Settings
 from durable.errors import ExitCode
 from durable.ledger import Ledger
+from durable.publish import publisher_for
 from durable.runner import Runner
 from durable.simulator import DeliveryPlan
 
@@ -406,3 +408,71 @@ def test_status_shows_the_ledger_and_what_is_due(small_plan: DeliveryPlan, tmp_p
     assert "published" in result.stdout
     assert f"due: {second}" in result.stdout
     assert date.fromisoformat(str(second)) - timedelta(days=1) == first
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_write_audit_publish_on_each_engine(
+    engine: str, small_plan: DeliveryPlan, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The runner's gate on DuckDB (file rename) and PostgreSQL (schema swap): a window is
+    published only when its audit passed, a failed audit leaves production as it was and is kept
+    for inspection, and production records what it published."""
+    settings = settings_for(tmp_path, target="duckdb")
+    server = engine_server(request, engine)
+    if server is not None:
+        settings = server.new_database(settings)
+    publisher = publisher_for(settings)
+    first, second = small_plan.delivery_dates[:2]
+    small_plan.land(settings.landing_dir, only=first)
+    report = Runner(settings, progress="quiet").run()
+    assert report.exit_code == ExitCode.OK, report.failure
+    assert [w.start for w in report.windows] == [first]
+    assert report.windows[0].rows_changed["fct_orders"] > 0
+    with connect(settings) as con:
+        published = warehouse_checksums(con)
+    assert publisher.published_runs() == {report.run_id}
+    landed = {
+        p.relative_to(settings.landing_dir).as_posix() for p in settings.landing_dir.rglob("*.csv")
+    }
+    assert set(publisher.published_files()) == landed
+
+    # The next delivery sells an item of a product the catalogue does not have.
+    small_plan.land(settings.landing_dir, only=second)
+    bad = settings.landing_dir / "items" / f"dt={second}" / "part-0001.csv"
+    with bad.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "order_id", "sku", "updated_at"])
+        writer.writerow(["item-x", "order-x", "NOPE-404", f"{second}T10:00:00"])
+    failed = Runner(settings, progress="quiet").run()
+    assert failed.exit_code == ExitCode.AUDIT_FAILED, failed.failure
+    assert "relationships_stg_jaffle__items_product_sku" in failed.failure
+    with connect(settings) as con:
+        assert warehouse_checksums(con) == published, "production is unchanged"
+    assert publisher.published_runs() == {report.run_id}
+    ledger = Ledger(settings.ledger_path)
+    try:
+        kept = ledger.windows(limit=1)[0].audit_path
+    finally:
+        ledger.close()
+    assert kept and failed.run_id in kept, "the failed audit copy is kept for inspection"
+
+    # The source re-sends the file corrected (here: withdrawn, header only); the day heals.
+    bad.write_text("id,order_id,sku,updated_at\n")
+    healed = Runner(settings, progress="quiet").run()
+    assert healed.exit_code == ExitCode.OK, healed.failure
+    assert [w.start for w in healed.windows] == [second]
+    assert publisher.published_runs() == {report.run_id, healed.run_id}
+    again = Runner(settings, progress="quiet").run()
+    assert again.exit_code == ExitCode.OK and again.windows == [], "nothing is due any more"
+
+    single = settings_for(tmp_path / "single", landing_dir=settings.landing_dir, target="duckdb")
+    if server is not None:
+        single = server.new_database(single)
+    assert Runner(single, progress="quiet").run([(first, second)]).exit_code == ExitCode.OK
+    with connect(settings) as con, connect(single) as reference:
+        assert warehouse_checksums(con, snapshots=False) == warehouse_checksums(
+            reference, snapshots=False
+        )
+        # Views (staging) work in the published schema or file, not only tables.
+        rows = query_function(con)("select count(*) from analytics.stg_jaffle__orders")[0][0]
+        assert rows > 0

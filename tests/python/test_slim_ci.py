@@ -171,4 +171,8 @@ def test_slim_ci_without_production_manifest_builds_everything(
     models = {r["unique_id"] for r in results if r["unique_id"].startswith("model.")}
     expected = {n for n in production.manifest["nodes"] if n.startswith("model.")}
     assert models == expected
-    assert {r["status"] for r in results} <= {"success", "pass"}
+    assert {r["status"] for r in results} <= {"success", "pass", "warn"}
+    # A full build has no window: the 2018 deliveries are old by the wall clock, which the
+    # warn-only recency test of the orders source reports; nothing else may warn.
+    warned = {r["unique_id"] for r in results if r["status"] == "warn"}
+    assert all("recency" in node for node in warned), warned

@@ -1,0 +1,455 @@
+"""The PostgreSQL target: the landing loader (COPY) and write-audit-publish by schema swap.
+
+Loading: each file is checked and read by `durable.delivery.stage` in an in-memory DuckDB (the
+same checks and the same rows as on DuckDB), then shipped to PostgreSQL with COPY ... FROM STDIN,
+in one transaction with its ledger row `<raw>._landed_files`, like `durable.landing`.
+
+Publishing: production is a schema (`analytics`). A run builds and tests in `analytics__audit`,
+which starts as a copy of production's tables (incremental marts and snapshots carry history; views
+and full tables dbt rebuilds anyway). Publishing renames the schemas in one transaction, which
+costs the same whatever the size of the tables; a reader sees the old schema or the new one. Raw
+tables are shared by both schemas, so what production holds and which runs it published are
+recorded inside the published schema (`_durable_publications`, `_durable_published_files`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
+
+import duckdb
+import psycopg2
+from psycopg2 import sql
+
+from durable.config import Settings
+from durable.delivery import DeliveryRejected, LandedFile, stage
+from durable.failpoints import failpoint
+from durable.landing import FileLoad, LoadReport, _sha256, discover
+from durable.retry import TransientError, is_transient
+from durable.sources import SourceTable
+
+PUBLICATIONS = "_durable_publications"
+PUBLISHED_FILES = "_durable_published_files"
+
+
+def connect(settings: Settings) -> psycopg2.extensions.connection:
+    """A connection to the target's server; a refused or dropped one is a TransientError."""
+    try:
+        return psycopg2.connect(
+            host=settings.pg_host,
+            port=settings.pg_port,
+            user=settings.pg_user,
+            password=settings.pg_password or None,
+            dbname=settings.pg_database,
+            application_name="durable",
+        )
+    except psycopg2.OperationalError as error:
+        if is_transient(str(error)):
+            raise TransientError(
+                f"postgres {settings.pg_host}:{settings.pg_port}: {error}"
+            ) from None
+        raise
+
+
+@contextmanager
+def connection(settings: Settings) -> Iterator[psycopg2.extensions.connection]:
+    con = connect(settings)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _ident(*names: str) -> sql.Composed:
+    return sql.SQL(".").join(sql.Identifier(n) for n in names)
+
+
+def _csv(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> io.BytesIO:
+    """A DuckDB query as CSV text for COPY; null is an unquoted empty field, '' is quoted."""
+    rows = con.execute(query, params or []).fetchall()
+    buffer = io.StringIO()
+    for row in rows:
+        fields = []
+        for value in row:
+            if value is None:
+                fields.append("")
+            else:
+                fields.append('"' + str(value).replace('"', '""') + '"')
+        buffer.write(",".join(fields) + "\n")
+    return io.BytesIO(buffer.getvalue().encode())
+
+
+class PostgresLoader:
+    """Loads landed files into `<raw_schema>.<entity>` tables of a PostgreSQL database."""
+
+    def __init__(self, con: psycopg2.extensions.connection, raw_schema: str) -> None:
+        self.con = con
+        self.schema = raw_schema
+        self.stager = duckdb.connect(":memory:")
+
+    def close(self) -> None:
+        self.stager.close()
+
+    def ensure_tables(self, tables: Iterable[SourceTable]) -> None:
+        raw = sql.Identifier(self.schema)
+        with self.con, self.con.cursor() as cur:
+            cur.execute(sql.SQL("create schema if not exists {}").format(raw))
+            cur.execute(
+                sql.SQL(
+                    """create table if not exists {} (
+                    source_file varchar primary key,
+                    entity varchar not null,
+                    delivery_date date not null,
+                    size_bytes bigint not null,
+                    mtime_ns bigint not null,
+                    sha256 varchar not null,
+                    status varchar not null,
+                    rows_delivered bigint not null,
+                    rows_loaded bigint not null,
+                    rows_rejected bigint not null,
+                    message varchar,
+                    loaded_at timestamp not null
+                )"""
+                ).format(_ident(self.schema, "_landed_files"))
+            )
+            # The ledger's upsert needs a unique key, also when dbt's on-run-start hook
+            # (macros/create_raw_tables.sql) created the table first, without one.
+            cur.execute(
+                sql.SQL("create unique index if not exists {} on {} (source_file)").format(
+                    sql.Identifier("_landed_files__source_file"),
+                    _ident(self.schema, "_landed_files"),
+                )
+            )
+            cur.execute(
+                sql.SQL(
+                    """create table if not exists {} (
+                    entity varchar not null,
+                    _source_file varchar not null,
+                    _delivery_date date not null,
+                    _row_number bigint not null,
+                    raw_line varchar,
+                    error_type varchar,
+                    error_message varchar,
+                    _loaded_at timestamp not null
+                )"""
+                ).format(_ident(self.schema, "_rejected_rows"))
+            )
+            for table in tables:
+                columns = sql.SQL(", ").join(
+                    sql.SQL("{} varchar").format(sql.Identifier(c)) for c in table.columns
+                )
+                cur.execute(
+                    sql.SQL(
+                        """create table if not exists {} ({},
+                        _source_file varchar not null,
+                        _delivery_date date not null,
+                        _row_number bigint not null,
+                        _loaded_at timestamp not null
+                    )"""
+                    ).format(_ident(self.schema, table.name), columns)
+                )
+                cur.execute(
+                    sql.SQL("create index if not exists {} on {} (_source_file)").format(
+                        sql.Identifier(f"{table.name}__source_file"),
+                        _ident(self.schema, table.name),
+                    )
+                )
+
+    def _ledger_entry(self, source_file: str) -> tuple[int, int, str, str, str | None] | None:
+        with self.con.cursor() as cur:
+            cur.execute(
+                sql.SQL(
+                    "select size_bytes, mtime_ns, sha256, status, message from {} "
+                    "where source_file = %s"
+                ).format(_ident(self.schema, "_landed_files")),
+                [source_file],
+            )
+            row = cur.fetchone()
+        self.con.rollback()  # end the read's transaction: each file gets its own
+        return row
+
+    def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
+        stat = landed.path.stat()
+        entry = self._ledger_entry(landed.source_file)
+        unchanged = entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns
+        digest = None if unchanged else _sha256(landed.path)
+        if entry and (unchanged or entry[2] == digest):
+            # The ledger is shared by every audit (raw tables are not swapped): a file rejected
+            # by an earlier, failed run stays rejected until the source re-sends it, as on DuckDB
+            # where the failed run's ledger is set aside with its audit copy.
+            status = "rejected" if entry[3] == "rejected" else "unchanged"
+            return FileLoad(
+                landed.source_file,
+                landed.entity,
+                landed.delivery_date,
+                status,
+                message=(entry[4] or "") if status == "rejected" else "",
+            )
+
+        replacing = entry is not None
+        try:
+            staged = stage(self.stager, landed, table)
+        except DeliveryRejected as rejected:
+            load = FileLoad(
+                landed.source_file,
+                landed.entity,
+                landed.delivery_date,
+                "rejected",
+                message=rejected.problem,
+            )
+        else:
+            load = FileLoad(
+                landed.source_file,
+                landed.entity,
+                landed.delivery_date,
+                "replaced" if replacing else "loaded",
+                rows_delivered=staged.rows_delivered,
+                rows_loaded=staged.rows_loaded,
+                rows_rejected=staged.rows_rejected,
+                message="; ".join(staged.warnings),
+            )
+        # One transaction: the file's rows (unless rejected) and its ledger row, or nothing.
+        with self.con, self.con.cursor() as cur:
+            if load.status != "rejected":
+                self._copy_rows(cur, landed, table, replacing)
+            cur.execute(
+                sql.SQL(
+                    """insert into {} values
+                    (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, localtimestamp)
+                    on conflict (source_file) do update set
+                        entity = excluded.entity, delivery_date = excluded.delivery_date,
+                        size_bytes = excluded.size_bytes, mtime_ns = excluded.mtime_ns,
+                        sha256 = excluded.sha256, status = excluded.status,
+                        rows_delivered = excluded.rows_delivered,
+                        rows_loaded = excluded.rows_loaded,
+                        rows_rejected = excluded.rows_rejected,
+                        message = excluded.message, loaded_at = excluded.loaded_at"""
+                ).format(_ident(self.schema, "_landed_files")),
+                [
+                    load.source_file,
+                    load.entity,
+                    load.delivery_date,
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                    digest,
+                    load.status,
+                    load.rows_delivered,
+                    load.rows_loaded,
+                    load.rows_rejected,
+                    load.message,
+                ],
+            )
+        return load
+
+    def _copy_rows(self, cur, landed: LandedFile, table: SourceTable, replacing: bool) -> None:  # noqa: ANN001
+        target = _ident(self.schema, table.name)
+        rejected = _ident(self.schema, "_rejected_rows")
+        if replacing:
+            for relation in (target, rejected):
+                cur.execute(
+                    sql.SQL("delete from {} where _source_file = %s").format(relation),
+                    [landed.source_file],
+                )
+        # COPY has no defaults for the lineage: the stager adds them, in UTC like DuckDB's now().
+        cur.execute("select localtimestamp")
+        (loaded_at,) = cur.fetchone()
+        lineage = [landed.source_file, landed.delivery_date, loaded_at]
+        columns = [*table.columns, "_source_file", "_delivery_date", "_row_number", "_loaded_at"]
+        selected = ", ".join(f'"{c}"' for c in table.columns)
+        rows = _csv(
+            self.stager,
+            f"select {selected}, ?, ?, _row_number, ? from _landing_rows order by _row_number",
+            lineage,
+        )
+        cur.copy_expert(
+            sql.SQL("copy {} ({}) from stdin with (format csv)")
+            .format(target, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+            .as_string(cur),
+            rows,
+        )
+        bad = _csv(
+            self.stager,
+            "select ?, ?, ?, _row_number, raw_line, error_type, error_message, ? "
+            "from _landing_rejected order by _row_number",
+            [landed.entity, landed.source_file, landed.delivery_date, loaded_at],
+        )
+        cur.copy_expert(
+            sql.SQL("copy {} from stdin with (format csv)").format(rejected).as_string(cur), bad
+        )
+
+
+def load_landing_postgres(
+    settings: Settings, tables: list[SourceTable], through: date | None = None
+) -> LoadReport:
+    """Load every new or changed file delivered up to `through` into the PostgreSQL raw tables."""
+    by_name = {table.name: table for table in tables}
+    report = LoadReport()
+    with connection(settings) as con:
+        con.cursor().execute("set timezone = 'UTC'")
+        con.commit()
+        loader = PostgresLoader(con, settings.raw_schema)
+        try:
+            loader.ensure_tables(tables)
+            for landed in discover(settings.landing_dir, tables, through):
+                report.files.append(loader.load_file(landed, by_name[landed.entity]))
+                failpoint("load:after-file")
+        finally:
+            loader.close()
+    return report
+
+
+class PostgresPublisher:
+    """Write-audit-publish with schemas: build in `<schema>__audit`, publish by renaming it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.production = settings.schema
+        self.audit = f"{settings.schema}__audit"
+
+    def audit_settings(self) -> Settings:
+        return replace(self.settings, schema=self.audit)
+
+    def failed_schema(self, run_id: str) -> str:
+        return f"{self.production}__failed_{run_id}"
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """One transaction; transient server errors become TransientError."""
+        try:
+            with connection(self.settings) as con, con, con.cursor() as cur:
+                cur.execute("set timezone = 'UTC'")
+                yield cur
+        except psycopg2.Error as error:
+            if is_transient(str(error)):
+                raise TransientError(f"postgres: {error}") from error
+            raise
+
+    @staticmethod
+    def _schema_exists(cur, schema: str) -> bool:  # noqa: ANN001
+        cur.execute("select 1 from pg_namespace where nspname = %s", [schema])
+        return cur.fetchone() is not None
+
+    @staticmethod
+    def _table_exists(cur, schema: str, table: str) -> bool:  # noqa: ANN001
+        cur.execute(
+            "select 1 from information_schema.tables where table_schema = %s and table_name = %s",
+            [schema, table],
+        )
+        return cur.fetchone() is not None
+
+    def open_audit(self) -> None:
+        """A fresh audit schema holding a copy of every table of production."""
+        with self._transaction() as cur:
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(self.audit)))
+            cur.execute(sql.SQL("create schema {}").format(_ident(self.audit)))
+            cur.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = %s and table_type = 'BASE TABLE' order by table_name",
+                [self.production],
+            )
+            for (table,) in cur.fetchall():
+                source, copy = _ident(self.production, table), _ident(self.audit, table)
+                # LIKE keeps the columns' types, not-null constraints and defaults (contracts).
+                cur.execute(sql.SQL("create table {} (like {} including all)").format(copy, source))
+                cur.execute(sql.SQL("insert into {} select * from {}").format(copy, source))
+        failpoint("audit:after-copy")
+
+    def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
+        production, audit = _ident(self.production), _ident(self.audit)
+        old = _ident(f"{self.production}__old")
+        publications = _ident(self.audit, PUBLICATIONS)
+        files = _ident(self.audit, PUBLISHED_FILES)
+        landed = _ident(self.settings.raw_schema, "_landed_files")
+        with self._transaction() as cur:
+            cur.execute(
+                sql.SQL(
+                    """create table if not exists {} (
+                    run_id varchar, window_start date, window_end date, published_at timestamp)"""
+                ).format(publications)
+            )
+            for start, end in windows:
+                cur.execute(
+                    sql.SQL("insert into {} values (%s, %s, %s, localtimestamp)").format(
+                        publications
+                    ),
+                    [run_id, start, end],
+                )
+            # The landing files this schema was built from (the raw tables are shared).
+            cur.execute(sql.SQL("drop table if exists {}").format(files))
+            cur.execute(
+                sql.SQL(
+                    "create table {} as select source_file, size_bytes, mtime_ns from {} "
+                    "where status <> 'rejected'"
+                ).format(files, landed)
+            )
+            failpoint("publish:before-rename")
+            has_production = self._schema_exists(cur, self.production)
+            if has_production:
+                cur.execute(sql.SQL("drop schema if exists {} cascade").format(old))
+                cur.execute(sql.SQL("alter schema {} rename to {}").format(production, old))
+            cur.execute(sql.SQL("alter schema {} rename to {}").format(audit, production))
+            if has_production:
+                cur.execute(sql.SQL("drop schema {} cascade").format(old))
+        failpoint("publish:after-rename")
+
+    def keep_failed(self, run_id: str) -> str | None:
+        kept = self.failed_schema(run_id)
+        with self._transaction() as cur:
+            if not self._schema_exists(cur, self.audit):
+                return None
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(kept)))
+            cur.execute(
+                sql.SQL("alter schema {} rename to {}").format(_ident(self.audit), _ident(kept))
+            )
+        return f"{self.settings.pg_database}.{kept}"
+
+    def discard_audit(self) -> None:
+        with self._transaction() as cur:
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(self.audit)))
+
+    def published_runs(self) -> set[str]:
+        with self._transaction() as cur:
+            if not self._table_exists(cur, self.production, PUBLICATIONS):
+                return set()
+            cur.execute(
+                sql.SQL("select run_id from {}").format(_ident(self.production, PUBLICATIONS))
+            )
+            return {row[0] for row in cur.fetchall()}
+
+    def published_files(self) -> dict[str, tuple[int, int]]:
+        with self._transaction() as cur:
+            if not self._table_exists(cur, self.production, PUBLISHED_FILES):
+                return {}
+            cur.execute(
+                sql.SQL("select source_file, size_bytes, mtime_ns from {}").format(
+                    _ident(self.production, PUBLISHED_FILES)
+                )
+            )
+            return {name: (size, mtime) for name, size, mtime in cur.fetchall()}
+
+    def rows_changed(self, invocations: list[str]) -> dict[str, int]:
+        """Rows each incremental model inserted or changed, read from `_invocation_id`."""
+        if not invocations:
+            return {}
+        changed = {}
+        with self._transaction() as cur:
+            cur.execute(
+                "select c.table_name from information_schema.columns as c "
+                "join information_schema.tables as t "
+                "on t.table_schema = c.table_schema and t.table_name = c.table_name "
+                "where c.table_schema = %s and c.column_name = '_invocation_id' "
+                "and t.table_type = 'BASE TABLE'",
+                [self.audit],
+            )
+            for (table,) in cur.fetchall():
+                cur.execute(
+                    sql.SQL("select count(*) from {} where _invocation_id = any(%s)").format(
+                        _ident(self.audit, table)
+                    ),
+                    [invocations],
+                )
+                changed[table] = cur.fetchone()[0]
+        return changed

@@ -1,0 +1,76 @@
+"""The PostgreSQL loader lands exactly what the DuckDB loader lands; server faults are transient."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from checks import relation_checksum
+from conftest import PostgresServer, connect, make_warehouse
+from durable.landing import load_landing
+from durable.postgres import PostgresPublisher, load_landing_postgres
+from durable.retry import TransientError
+from durable.simulator import DeliveryPlan
+from durable.sources import load_source_tables
+
+LOADED_AT = ("_loaded_at", "loaded_at")
+
+
+def raw_tables(settings, tables) -> dict:  # noqa: ANN001
+    """Every raw table and the ledger, without load times (they differ by design)."""
+    relations = [f"raw_jaffle.{t.name}" for t in tables]
+    relations += ["raw_jaffle._rejected_rows", "raw_jaffle._landed_files"]
+    with connect(settings) as con:
+        return {r: relation_checksum(con, r, LOADED_AT) for r in relations}
+
+
+def test_a_refused_connection_is_transient(tmp_path: Path) -> None:
+    settings = make_warehouse(tmp_path).settings
+    publisher = PostgresPublisher(replace(settings, target="postgres", pg_port=1))
+    with pytest.raises(TransientError, match="Connection refused"):
+        publisher.published_runs()
+
+
+@pytest.mark.postgres
+def test_postgres_loader_lands_what_duckdb_lands(
+    plan: DeliveryPlan, postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    duck = make_warehouse(tmp_path / "duckdb").settings
+    pg = make_warehouse(tmp_path / "pg", landing=duck.landing_dir, postgres=postgres_server)
+    pg = pg.settings
+    first, second = plan.delivery_dates[:2]
+    plan.land(duck.landing_dir, through=second)
+    orders = duck.landing_dir / "orders" / f"dt={second}"
+    # A line the reader cannot split, and quoting, commas and an empty value that must survive.
+    (orders / "part-0001.csv").write_text(
+        "id,customer,ordered_at,store_id,subtotal,tax_paid,order_total,status,updated_at\n"
+        'o-1,"Doe, ""J""",2018-09-02T10:00:00,s1,100,6,106,,2018-09-02T10:00:00\n'
+        "o-2,c2,2018-09-02T10:00:00,s1,100,6,106,placed,2018-09-02T10:00:00,extra,fields\n"
+        "o-3,c3,2018-09-02T11:00:00,s1,1OO,6,106,placed,2018-09-02T11:00:00\n"
+    )
+    (orders / "part-0002.csv").write_bytes(b"\xef\xbb\xbfid,customer\n")  # rejected: a BOM
+    tables = load_source_tables(duck.project_dir)
+
+    duck_report = load_landing(
+        duck.duckdb_path, duck.landing_dir, duck.raw_schema, tables, through=second
+    )
+    pg_report = load_landing_postgres(pg, tables, through=second)
+    assert pg_report == duck_report
+    assert [f.source_file for f in pg_report.rejected] == [f"orders/dt={second}/part-0002.csv"]
+    assert raw_tables(pg, tables) == raw_tables(duck, tables)
+
+    # A re-run skips every file, but a rejected one stays rejected (the ledger is shared by every
+    # audit on PostgreSQL); a re-delivered file replaces its rows.
+    rerun = load_landing_postgres(pg, tables, second)
+    assert {f.status for f in rerun.files} == {"unchanged", "rejected"}
+    assert rerun.rejected == pg_report.rejected
+    (orders / "part-0001.csv").write_text(
+        "id,customer,ordered_at,store_id,subtotal,tax_paid,order_total,status,updated_at\n"
+        "o-1,c1,2018-09-02T10:00:00,s1,100,6,106,placed,2018-09-02T10:00:00\n"
+    )
+    replaced = [f for f in load_landing_postgres(pg, tables, second).new_files]
+    load_landing(duck.duckdb_path, duck.landing_dir, duck.raw_schema, tables, second)
+    assert [(f.status, f.rows_loaded) for f in replaced] == [("replaced", 1)]
+    assert raw_tables(pg, tables) == raw_tables(duck, tables)
