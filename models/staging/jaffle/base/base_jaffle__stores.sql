@@ -29,7 +29,9 @@ checked as (
             when tax_rate is null then 'malformed number: tax_rate'
             when updated_at is null then 'malformed timestamp: updated_at'
             when tax_rate < 0 or tax_rate > 1 then 'impossible value: tax_rate outside 0..1'
-            when {{ is_conflicting_duplicate(['store_id'], ['store_name', 'opened_at', 'tax_rate']) }}
+            when {{ is_conflicting_duplicate(
+                ['store_id'], ['store_name', 'opened_at', 'tax_rate'],
+            ) }}
                 then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed
