@@ -22,11 +22,14 @@ $(STAMP): requirements.lock pyproject.toml
 run: setup
 	$(BIN)/python scripts/main_job.py --days $(DAYS) --seed $(SEED)
 
-## Everything a pull request must pass (what CI runs): lint, governance, slim CI, the test suite.
-test: setup lint slim-ci
+## Everything a pull request must pass (what CI runs): lint, governance, slim CI, the test suite
+## on every engine (DuckDB; PostgreSQL and Spark, which the suite starts itself).
+test: setup setup-spark lint slim-ci
 	$(BIN)/pytest
 
 clean:
 	rm -rf data target logs
 
 include ci.mk
+include spark.mk
+include bench.mk

@@ -1,0 +1,55 @@
+"""The benchmark at a tiny scale: every measurement runs, every ratio is reported, the chart drawn.
+
+The real benchmark (`make bench`) takes about 25 minutes and is not part of `make test`; this only
+proves the script works end to end, so a change to the runner or the models cannot break it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from durable.config import PROJECT_DIR
+
+
+def _benchmark_module():
+    spec = importlib.util.spec_from_file_location(
+        "benchmark", PROJECT_DIR / "scripts" / "benchmark.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["benchmark"] = module  # its landing workers are found by module name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(tmp_path: Path) -> None:
+    benchmark = _benchmark_module()
+    docs, chart = tmp_path / "BENCHMARKS.md", tmp_path / "chart.png"
+    outcome = benchmark.run_benchmark(
+        workdir=tmp_path / "bench",
+        days=3,
+        scale=2,
+        repeats=1,
+        growth=[1],
+        growth_repeats=1,
+        memory_limit="1GB",
+        threads=1,
+        docs=docs,
+        chart=chart,
+        log=lambda _: None,
+    )
+    summary = outcome["summary"]
+    names = [ratio["name"] for ratio in summary["ratios"]]
+    for prefix in ("2/1", "2/3", "4 runner / 4 plain", "5 dbt node", "5 dbt MERGE"):
+        assert any(name.startswith(prefix) for name in names), prefix
+    assert all(ratio["value"] > 0 for ratio in summary["ratios"])
+    assert summary["peak_memory"]["value"] > 0
+    text = docs.read_text()
+    for heading in ("## Machine", "## Ratios and targets", "## Incremental time against history"):
+        assert heading in text
+    for ratio in names:
+        assert ratio in text
+    assert "dbt-duckdb" in text and "duckdb memory_limit" in text
+    assert [p["factor"] for p in outcome["results"]["growth"]] == [1]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
