@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,11 @@ from durable.simulator import DeliveryPlan
 
 SEED = 7
 DAYS = 10
+
+# Under pytest-xdist each worker runs dbt in the same project: give each its own target folder
+# (manifest, run results for `dbt retry`, partial parse), relative to the project like dbt's own.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("DBT_TARGET_PATH", f"target/pytest-{os.environ['PYTEST_XDIST_WORKER']}")
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,9 @@ def production(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     assert result.success, [f"{n.unique_id}: {n.message}" for n in result.build.failures()]
     state = root / "prod-state"
     state.mkdir()
-    shutil.copy2(project / "target" / "manifest.json", state / "manifest.json")
+    # dbt writes where DBT_TARGET_PATH says (each pytest-xdist worker has its own).
+    target = project / os.environ.get("DBT_TARGET_PATH", "target")
+    shutil.copy2(target / "manifest.json", state / "manifest.json")
 
     changed = project / CHANGED_FILE
     text = changed.read_text()
