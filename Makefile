@@ -25,7 +25,7 @@ run: setup
 ## Everything a pull request must pass (what CI runs): lint, governance, slim CI, the test suite
 ## on every engine (DuckDB; PostgreSQL and Spark, which the suite starts itself).
 test: setup setup-spark lint slim-ci
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf data target logs
