@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from durable.delivery import DeliveryRejected, LandedFile, quote, stage
+from durable.delivery import DeliveryRejected, LandedFile, StagedDelivery, quote, stage
 from durable.failpoints import failpoint
 from durable.sources import SourceTable
 
@@ -40,6 +40,41 @@ class FileLoad:
     rows_loaded: int = 0
     rows_rejected: int = 0
     message: str = ""  # why it was rejected, or drift that was accepted and reported
+
+    @classmethod
+    def rejected(cls, landed: LandedFile, problem: str) -> FileLoad:
+        return cls(
+            landed.source_file, landed.entity, landed.delivery_date, "rejected", message=problem
+        )
+
+    @classmethod
+    def staged(cls, landed: LandedFile, staged: StagedDelivery, replacing: bool) -> FileLoad:
+        return cls(
+            landed.source_file,
+            landed.entity,
+            landed.delivery_date,
+            "replaced" if replacing else "loaded",
+            rows_delivered=staged.rows_delivered,
+            rows_loaded=staged.rows_loaded,
+            rows_rejected=staged.rows_rejected,
+            message="; ".join(staged.warnings),
+        )
+
+    def ledger_values(self, size_bytes: int, mtime_ns: int, sha256: str) -> list[object]:
+        """The `_landed_files` row of this load, in column order, less `loaded_at`."""
+        return [
+            self.source_file,
+            self.entity,
+            self.delivery_date,
+            size_bytes,
+            mtime_ns,
+            sha256,
+            self.status,
+            self.rows_delivered,
+            self.rows_loaded,
+            self.rows_rejected,
+            self.message,
+        ]
 
 
 @dataclass
@@ -160,29 +195,11 @@ class DuckDBLoader:
             load = self._copy_rows(landed, table, replacing=entry is not None)
         except DeliveryRejected as rejected:
             self.con.execute("rollback")
-            load = FileLoad(
-                landed.source_file,
-                landed.entity,
-                landed.delivery_date,
-                "rejected",
-                message=rejected.problem,
-            )
+            load = FileLoad.rejected(landed, rejected.problem)
         self.con.execute(
             f"""insert or replace into {self.schema}._landed_files values
                 (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)""",
-            [
-                load.source_file,
-                load.entity,
-                load.delivery_date,
-                stat.st_size,
-                stat.st_mtime_ns,
-                digest,
-                load.status,
-                load.rows_delivered,
-                load.rows_loaded,
-                load.rows_rejected,
-                load.message,
-            ],
+            load.ledger_values(stat.st_size, stat.st_mtime_ns, digest),
         )
         return load
 
@@ -209,16 +226,7 @@ class DuckDBLoader:
             [landed.entity, *lineage],
         )
         self.con.execute("commit")
-        return FileLoad(
-            landed.source_file,
-            landed.entity,
-            landed.delivery_date,
-            "replaced" if replacing else "loaded",
-            rows_delivered=staged.rows_delivered,
-            rows_loaded=staged.rows_loaded,
-            rows_rejected=staged.rows_rejected,
-            message="; ".join(staged.warnings),
-        )
+        return FileLoad.staged(landed, staged, replacing)
 
 
 def load_landing(

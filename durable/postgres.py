@@ -193,24 +193,9 @@ class PostgresLoader:
         try:
             staged = stage(self.stager, landed, table)
         except DeliveryRejected as rejected:
-            load = FileLoad(
-                landed.source_file,
-                landed.entity,
-                landed.delivery_date,
-                "rejected",
-                message=rejected.problem,
-            )
+            load = FileLoad.rejected(landed, rejected.problem)
         else:
-            load = FileLoad(
-                landed.source_file,
-                landed.entity,
-                landed.delivery_date,
-                "replaced" if replacing else "loaded",
-                rows_delivered=staged.rows_delivered,
-                rows_loaded=staged.rows_loaded,
-                rows_rejected=staged.rows_rejected,
-                message="; ".join(staged.warnings),
-            )
+            load = FileLoad.staged(landed, staged, replacing)
         # One transaction: the file's rows (unless rejected) and its ledger row, or nothing.
         with self.con, self.con.cursor() as cur:
             if load.status != "rejected":
@@ -228,19 +213,7 @@ class PostgresLoader:
                         rows_rejected = excluded.rows_rejected,
                         message = excluded.message, loaded_at = excluded.loaded_at"""
                 ).format(_ident(self.schema, "_landed_files")),
-                [
-                    load.source_file,
-                    load.entity,
-                    load.delivery_date,
-                    stat.st_size,
-                    stat.st_mtime_ns,
-                    digest,
-                    load.status,
-                    load.rows_delivered,
-                    load.rows_loaded,
-                    load.rows_rejected,
-                    load.message,
-                ],
+                load.ledger_values(stat.st_size, stat.st_mtime_ns, digest),
             )
         return load
 

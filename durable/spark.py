@@ -173,24 +173,9 @@ class SparkLoader:
                     try:
                         staged = stage(con, landed, table)
                     except DeliveryRejected as rejected:
-                        load = FileLoad(
-                            landed.source_file,
-                            landed.entity,
-                            landed.delivery_date,
-                            "rejected",
-                            message=rejected.problem,
-                        )
+                        load = FileLoad.rejected(landed, rejected.problem)
                     else:
-                        load = FileLoad(
-                            landed.source_file,
-                            landed.entity,
-                            landed.delivery_date,
-                            "replaced" if entry else "loaded",
-                            rows_delivered=staged.rows_delivered,
-                            rows_loaded=staged.rows_loaded,
-                            rows_rejected=staged.rows_rejected,
-                            message="; ".join(staged.warnings),
-                        )
+                        load = FileLoad.staged(landed, staged, bool(entry))
                         if entry:
                             replaced.append((landed.entity, landed.source_file))
                         n = batches[landed.entity] = batches.get(landed.entity, 0) + 1
