@@ -15,7 +15,7 @@ import pytest
 
 from checks import AUDIT_COLUMNS, MARTS, SNAPSHOTS, relation_checksum, warehouse_checksums
 from conftest import ENGINES, Warehouse, connect, engine_server, make_warehouse
-from durable.simulator import DeliveryPlan
+from durable.simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
 
@@ -200,19 +200,7 @@ def test_late_row_within_lookback_lands_on_its_day(daily: Warehouse, plan: Deliv
     ordered_at = f"{order_day}T12:34:00"
     with late_file.open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(
-            [
-                "id",
-                "customer",
-                "ordered_at",
-                "store_id",
-                "subtotal",
-                "tax_paid",
-                "order_total",
-                "status",
-                "updated_at",
-            ]
-        )
+        writer.writerow(COLUMNS["orders"])
         writer.writerow(
             [
                 "late-order-1",

@@ -28,7 +28,7 @@ from durable.errors import ExitCode
 from durable.ledger import Ledger
 from durable.publish import publisher_for
 from durable.runner import Runner
-from durable.simulator import DeliveryPlan
+from durable.simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
 DURABLE = [sys.executable, "-m", "durable.cli"]
@@ -282,7 +282,7 @@ def test_failing_test_blocks_publish_and_alerts(small_plan: DeliveryPlan, tmp_pa
     bad = settings.landing_dir / "items" / f"dt={second}" / "part-0001.csv"
     with bad.open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["id", "order_id", "sku", "updated_at"])
+        writer.writerow(COLUMNS["items"])
         writer.writerow(["item-x", "order-x", "NOPE-404", f"{second}T10:00:00"])
 
     result = durable(settings, "run")
@@ -327,19 +327,7 @@ def test_missing_days_and_late_files_heal_themselves(
     )
     with late.open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(
-            [
-                "id",
-                "customer",
-                "ordered_at",
-                "store_id",
-                "subtotal",
-                "tax_paid",
-                "order_total",
-                "status",
-                "updated_at",
-            ]
-        )
+        writer.writerow(COLUMNS["orders"])
         stamp = f"{late_day}T15:00:00"
         writer.writerow(["late-1", customer, stamp, store, "900", "54", "954", "placed", stamp])
     report = Runner(settings, progress="quiet").run()
@@ -441,7 +429,7 @@ def test_write_audit_publish_on_each_engine(
     bad = settings.landing_dir / "items" / f"dt={second}" / "part-0001.csv"
     with bad.open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["id", "order_id", "sku", "updated_at"])
+        writer.writerow(COLUMNS["items"])
         writer.writerow(["item-x", "order-x", "NOPE-404", f"{second}T10:00:00"])
     failed = Runner(settings, progress="quiet").run()
     assert failed.exit_code == ExitCode.AUDIT_FAILED, failed.failure

@@ -30,7 +30,7 @@ from checks import AUDIT_COLUMNS, MARTS, rows_checksum
 from durable.config import PROJECT_DIR, Settings
 from durable.errors import ExitCode
 from durable.pipeline import process_window
-from durable.simulator import DeliveryPlan
+from durable.simulator import COLUMNS, DeliveryPlan
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -221,7 +221,7 @@ def test_write_audit_publish_on_spark(spark_dir: Path, tiny_plan: DeliveryPlan) 
     bad = s.landing_dir / "items" / f"dt={days[2]}" / "part-0001.csv"
     with bad.open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["id", "order_id", "sku", "updated_at"])
+        writer.writerow(COLUMNS["items"])
         writer.writerow(["item-x", "order-x", "NOPE-404", f"{days[2]}T10:00:00"])
     failed = Runner(s, progress="quiet").run(windows=[(days[2], days[2])])
     assert failed.exit_code == ExitCode.AUDIT_FAILED, failed.failure
