@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -191,19 +191,24 @@ class DuckDBLoader:
         if entry and entry[2] == digest:
             return FileLoad(landed.source_file, landed.entity, landed.delivery_date, "unchanged")
 
+        # One timestamp for the file's rows and its ledger row: staging models compare the two
+        # to find versions whose file was re-delivered since (macros/incremental_staging.sql).
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
         try:
-            load = self._copy_rows(landed, table, replacing=entry is not None)
+            load = self._copy_rows(landed, table, loaded_at, replacing=entry is not None)
         except DeliveryRejected as rejected:
             self.con.execute("rollback")
             load = FileLoad.rejected(landed, rejected.problem)
         self.con.execute(
             f"""insert or replace into {self.schema}._landed_files values
-                (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)""",
-            load.ledger_values(stat.st_size, stat.st_mtime_ns, digest),
+                (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)""",
+            [*load.ledger_values(stat.st_size, stat.st_mtime_ns, digest), loaded_at],
         )
         return load
 
-    def _copy_rows(self, landed: LandedFile, table: SourceTable, replacing: bool) -> FileLoad:
+    def _copy_rows(
+        self, landed: LandedFile, table: SourceTable, loaded_at: datetime, replacing: bool
+    ) -> FileLoad:
         target = f"{self.schema}.{quote(table.name)}"
         self.con.execute("begin transaction")
         staged = stage(self.con, landed, table)
@@ -216,14 +221,14 @@ class DuckDBLoader:
         lineage = [landed.source_file, landed.delivery_date]
         self.con.execute(
             f"""insert into {target}
-            select {columns}, ?, ?::date, _row_number, now()::timestamp from _landing_rows""",
-            lineage,
+            select {columns}, ?, ?::date, _row_number, ?::timestamp from _landing_rows""",
+            [*lineage, loaded_at],
         )
         self.con.execute(
             f"""insert into {self.schema}._rejected_rows
-            select ?, ?, ?::date, _row_number, raw_line, error_type, error_message, now()::timestamp
+            select ?, ?, ?::date, _row_number, raw_line, error_type, error_message, ?::timestamp
             from _landing_rejected""",
-            [landed.entity, *lineage],
+            [landed.entity, *lineage, loaded_at],
         )
         self.con.execute("commit")
         return FileLoad.staged(landed, staged, replacing)

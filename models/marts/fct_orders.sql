@@ -46,6 +46,9 @@ item_counts as (
         max(updated_at) as items_updated_at,
         max(_delivery_date) as items_delivered_on
     from order_items
+    {% if is_incremental() -%}
+    where order_id in (select order_id from orders_in_window)
+    {%- endif %}
     group by order_id
 ),
 

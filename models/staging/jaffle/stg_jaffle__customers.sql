@@ -1,6 +1,20 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        post_hook="{{ drop_withdrawn_versions() }}",
+    )
+}}
+
 with customers as (
     select * from {{ ref('base_jaffle__customers') }}
-    where invalid_reason is null
+    where
+        invalid_reason is null
+        {% if is_incremental() -%}
+        {#- Only keys with a version loaded since the last run (macros/incremental_staging.sql). -#}
+        and customer_id in ({{ keys_to_rerank(ref('base_jaffle__customers'), 'customer_id') }})
+        {%- endif %}
 ),
 
 latest_customers as (

@@ -1,6 +1,20 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        post_hook="{{ drop_withdrawn_versions() }}",
+    )
+}}
+
 with orders as (
     select * from {{ ref('base_jaffle__orders') }}
-    where invalid_reason is null
+    where
+        invalid_reason is null
+        {% if is_incremental() -%}
+        {#- Only keys with a version loaded since the last run (macros/incremental_staging.sql). -#}
+        and order_id in ({{ keys_to_rerank(ref('base_jaffle__orders'), 'order_id') }})
+        {%- endif %}
 ),
 
 latest_orders as (

@@ -1,6 +1,10 @@
 {#- Every delivered order row, typed, with the reason it cannot be used (null when it can). -#}
 with source as (
     select * from {{ source('jaffle', 'orders') }}
+    {% if is_incremental() %}
+    {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
+    where {{ loaded_after_target() }}
+    {% endif %}
 ),
 
 typed as (
