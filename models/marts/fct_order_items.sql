@@ -29,21 +29,28 @@ product_prices as (
 changed_items as (
     {#- Items that changed or arrived, and items whose order did: a held item is released then. -#}
     select order_item_id from order_items
-    where
-        {{ changed_in_window('updated_at', '_delivery_date') }}
-        or order_id in (
-            select order_id from orders
-            where {{ changed_in_window('updated_at', '_delivery_date') }}
-        )
+    where {{ changed_in_window('updated_at', '_delivery_date') }}
+    union
+    select order_item_id from order_items
+    where order_id in (
+        select order_id from orders
+        where {{ changed_in_window('updated_at', '_delivery_date') }}
+    )
 ),
 
 dated_items as (
+    {#- The changed items first, then their orders: joining all items to all orders first
+        would cost what the history costs. Spark rewrites whole days, so it takes them all
+        (see incremental_batch). -#}
     select
         order_items.*,
         cast(orders.ordered_at as date) as order_date
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
+    {% if target.type != 'spark' -%}
+    where order_items.order_item_id in (select order_item_id from changed_items)
+    {%- endif %}
 ),
 
 items_in_window as (
