@@ -15,7 +15,7 @@
     corrects its day.
 -#}
 
-with orders as (
+with orders as {{ inline_cte() }} (
     select * from {{ ref('fct_orders') }}
 ),
 

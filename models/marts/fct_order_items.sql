@@ -9,19 +9,19 @@
     )
 }}
 
-with order_items as (
+with order_items as {{ inline_cte() }} (
     select * from {{ ref('stg_jaffle__items') }}
 ),
 
-orders as (
+orders as {{ inline_cte() }} (
     select * from {{ ref('stg_jaffle__orders') }}
 ),
 
-products as (
+products as {{ inline_cte() }} (
     select * from {{ ref('stg_jaffle__products') }}
 ),
 
-product_prices as (
+product_prices as {{ inline_cte() }} (
     select * from {{ ref('int_product_prices_versioned') }}
 ),
 

@@ -9,11 +9,11 @@
     )
 }}
 
-with orders as (
+with orders as {{ inline_cte() }} (
     select * from {{ ref('stg_jaffle__orders') }}
 ),
 
-order_items as (
+order_items as {{ inline_cte() }} (
     select * from {{ ref('stg_jaffle__items') }}
 ),
 
