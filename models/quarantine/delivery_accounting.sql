@@ -4,8 +4,6 @@
     one or the other; `tests/assert_every_delivered_row_is_accounted_for.sql` checks it for every
     delivery of every source.
 -#}
-{%- set entities = ['customers', 'orders', 'items', 'products', 'stores', 'supplies'] -%}
-
 with landed_files as (
     select * from {{ source('jaffle', 'landed_files') }}
 ),
@@ -15,15 +13,7 @@ quarantined as (
 ),
 
 base_rows as (
-    {% for entity in entities %}
-    select
-        _source_file,
-        count(*) as rows_in_raw,
-        sum(case when invalid_reason is null then 1 else 0 end) as rows_valid
-    from {{ ref('base_jaffle__' ~ entity) }}
-    group by _source_file
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select * from {{ ref('int_file_rows_counted') }}
 ),
 
 quarantine_counts as (

@@ -1,8 +1,20 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ clear_quarantine_scope() }}",
+    )
+}}
+
 {#-
     Every delivered row that is not in the marts, and why. `rejected`: it failed a row-level
     check (malformed value, missing key, impossible value, conflicting duplicate) or the CSV
     reader could not split it. `held`: a valid item whose order has not arrived yet; it leaves
     this table by itself when the order lands and the item is released into the marts.
+
+    Incremental: the pre-hook (macros/quarantine.sql) removes the rows of the window's
+    deliveries and the held rows its deliveries settle; this query adds the window's rows back.
 -#}
 {%- set entities = ['customers', 'orders', 'items', 'products', 'stores', 'supplies'] -%}
 
@@ -16,9 +28,11 @@ invalid_{{ entity }} as (
         _source_file,
         _delivery_date,
         _row_number,
-        _loaded_at
+        _loaded_at,
+        cast(null as {{ dbt.type_string() }}) as row_key,
+        cast(null as {{ dbt.type_string() }}) as awaited_key
     from {{ ref('base_jaffle__' ~ entity) }}
-    where invalid_reason is not null
+    where invalid_reason is not null and {{ quarantine_scope('_delivery_date') }}
 ),
 {% endfor %}
 
@@ -30,11 +44,16 @@ unreadable_lines as (
         _source_file,
         _delivery_date,
         _row_number,
-        _loaded_at
+        _loaded_at,
+        cast(null as {{ dbt.type_string() }}) as row_key,
+        cast(null as {{ dbt.type_string() }}) as awaited_key
     from {{ source('jaffle', 'rejected_rows') }}
+    where {{ quarantine_scope('_delivery_date') }}
 ),
 
 orphan_items as (
+    {#- The window's items whose order is missing. Items held since earlier deliveries stay in
+        the table until the pre-hook sees their order (or a new version of them) arrive. -#}
     select
         'items' as entity,
         'held' as quarantine_status,
@@ -42,11 +61,13 @@ orphan_items as (
         items._source_file,
         items._delivery_date,
         items._row_number,
-        items._loaded_at
+        items._loaded_at,
+        items.order_item_id as row_key,
+        items.order_id as awaited_key
     from {{ ref('stg_jaffle__items') }} as items
     left join {{ ref('stg_jaffle__orders') }} as orders
         on items.order_id = orders.order_id
-    where orders.order_id is null
+    where orders.order_id is null and {{ quarantine_scope('items._delivery_date') }}
 ),
 
 unioned as (
@@ -68,7 +89,9 @@ final as (
         _source_file,
         _delivery_date,
         _row_number,
-        _loaded_at
+        _loaded_at,
+        row_key,
+        awaited_key
     from unioned
 )
 
