@@ -896,8 +896,8 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
         "",
         "## Node time by kind (median sum of node execution times, s)",
         "",
-        "What grows with the history is what every build re-reads whole: the tests, the",
-        "snapshots and the staging views they all select from.",
+        "Node execution times summed per kind; dbt runs two nodes at a time, so the sums",
+        "exceed the wall time.",
         "",
         "| kind | full refresh | incremental (runner) | no-op floor |",
         "| --- | ---: | ---: | ---: |",
@@ -906,7 +906,8 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
         "## MERGE of fct_order_items",
         "",
         f"dbt's MERGE statement took {summary['merge']['dbt']:.3f} s (dbt's own timing of the",
-        f"statement) and the same statement run directly took {summary['merge']['raw']:.3f} s.",
+        "statement, the model run alone on the day's parents) and the same statement run",
+        f"directly on the same state took {summary['merge']['raw']:.3f} s.",
         "`EXPLAIN ANALYZE` of the raw statement (last run):",
         "",
         "```",
@@ -935,49 +936,66 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
 
 
 def _findings(summary: dict, runs: dict) -> list[str]:
-    """Which targets were missed, and the causes the profile and the code point to."""
+    """Which targets were missed, and where the incremental run's time goes."""
     missed = [r for r in summary["ratios"] if not r["met"]]
     if not summary["peak_memory"]["met"]:
         missed.append({"name": "peak memory", "value": summary["peak_memory"]["value"] / 2**30})
-    phases = summary["phases"]
-    copy = phases.get("audit copy", 0.0)
-    out = [
+    times, phases = summary["times"], summary["phases"]
+    full = times["1. full refresh (dbt build --full-refresh)"]
+    runner = times["2. incremental: runner, one day"]
+    noop = times["3. floor: no-op dbt build, same window"]
+    copy, load = phases.get("audit copy", 0.0), phases.get("load", 0.0)
+    size = runs["runner"][0]["database_bytes"] / 2**30
+    without_copy = (runner - copy - phases.get("publish", 0.0)) / full
+    return [
         "## Findings",
         "",
         "Missed targets in this run: "
         + (", ".join(f"{r['name']} ({r['value']:.3f})" for r in missed) or "none")
         + ".",
         "",
-        "Causes, from the node profile above and the code (none of them is fixed here: each fix",
-        "changes what a daily run checks or how staging is built, a decision for the project):",
+        "What was fixed to get here (the same script before, at 892k order items: one",
+        "incremental day took 129 s against a full refresh of 131 s, 0.99x, because every",
+        "daily build re-ranked and re-tested the whole history):",
         "",
-        "- **Every build re-checks the whole history.** The runner's `dbt build` runs all data",
-        "  tests, unit tests and snapshots, not only the window's: `unique` / `not_null` /",
-        "  `relationships` on `fct_order_items`, `fct_orders` and the staging models, and",
-        "  `unique_combination_of_columns` on every `base_` model, scan every row every day. This",
-        "  is why the no-op floor is close to the incremental run, and both are a large share of",
-        "  the full refresh. Fix: give the tests of incremental models a `where` on the window",
-        "  (the audit then proves the new rows, not the history again), or run the history-wide",
-        "  tests on a schedule with `--exclude` in the daily window.",
-        "- **Staging deduplicates all history on every read.** `stg_jaffle__orders` /",
-        "  `stg_jaffle__items` are views with `qualify row_number() over (partition by key ...)`",
-        "  over every delivered version; the marts' window filter (`in_window(updated_at)`) comes",
-        "  after the window function, so DuckDB cannot push it down and every model, snapshot",
-        "  and test that reads them ranks all versions again. Fix with identical results: rank",
-        "  only the versions of keys that have a version in the window, or make staging",
-        "  incremental tables.",
-        "- **Snapshots and whole-table models.** `snap_order_status` / `snap_customers` compare",
-        "  the full staging views with the snapshot; `quarantined_rows`, `dim_customers` (an",
-        "  aggregate of all of `fct_orders`) and `fct_orders`' item counts read everything.",
-        f"- **The audit copy grows with the file** ({copy:.2f} s here, part of the runner's",
-        "  overhead): write-audit-publish copies the whole DuckDB file per window. A reflink copy",
-        "  (`cp --reflink`, XFS/Btrfs) would make it constant; the rename itself is constant.",
+        "- staging is incremental: `base_` models append the newly loaded files, `stg_` models",
+        "  re-rank only keys with a new version (`macros/incremental_staging.sql`);",
+        "- the daily audit tests the window's rows (`macros/audit_window.sql`); a full refresh",
+        "  still tests everything;",
+        "- snapshots read only versions loaded since their last run; the quarantine and the",
+        "  per-file accounting are maintained per window instead of rebuilt;",
+        "- the incremental marts' import CTEs are `NOT MATERIALIZED` (DuckDB materialized them,",
+        "  copying all of `stg_jaffle__items` and `stg_jaffle__orders` before any filter), and",
+        "  `fct_order_items` joins only the changed items to their orders;",
+        "- dbt's MERGE is timed with the model run alone: inside `dbt build` it shared the two",
+        "  cores with other nodes, which made it look several times slower than the raw",
+        "  statement.",
         "",
-        "The machine was shared with other jobs while this ran (see the load averages above), so",
-        "single figures carry noise of tens of percent; the ratios are what to read.",
+        "Where the incremental run's time goes now (medians above):",
+        "",
+        f"- **The audit copy: {copy:.1f} s, {100 * copy / runner:.0f}% of the run** and"
+        f" {100 * copy / full:.1f}% of a full refresh by itself. Write-audit-publish copies the",
+        f"  whole DuckDB file ({size:.1f} GiB) so a failed audit leaves production untouched; it",
+        "  grows with the history by design. Without it (and the rename) the run would be",
+        f"  {100 * without_copy:.1f}% of the full refresh. Not done here: a filesystem with",
+        "  reflinks (XFS, Btrfs) makes the copy O(1); or the append-only layers (raw, base)",
+        "  could live in a second DuckDB file outside the copy, as the PostgreSQL target",
+        "  already shares its raw schema.",
+        f"- **dbt's fixed cost and the window's own work**: the no-op floor ({noop:.1f} s) is",
+        "  start-up, parse, ~150 nodes (data tests, unit tests, snapshots) and the same",
+        "  window's SQL, since a re-run of a window recomputes it (idempotent, writes nothing).",
+        "  The window is the new day plus the 3-day lookback and the items of every order whose",
+        "  status changed in it, a few percent of the history's rows, not 0.1%.",
+        "- **Key scans**: finding the window's rows in the parents (`order_id in (...)`) and the",
+        "  MERGE's match scan every key of a 10M-row table; random UUID keys have no zone maps",
+        "  to prune, so each such scan costs about half a second to a second on two cores.",
+        f"- **Loading the day's files**: {load:.1f} s (ledger look-ups for every landed file and",
+        "  the CSV checks of the new ones).",
+        "",
+        "The machine (two cores, one disk) runs each step in turn; single figures carry noise",
+        "of tens of percent, the ratios are what to read.",
         "",
     ]
-    return out
 
 
 @app.command()
@@ -988,7 +1006,10 @@ def main(
     full_repeats: int = typer.Option(3, help="Repetitions of the full refresh (<= repeats)."),
     growth: str = typer.Option("1,2,4,8", help="History sizes for the chart, x a base history."),
     growth_repeats: int = typer.Option(1, help="Repetitions at each smaller history size."),
-    memory_limit: str = typer.Option("4GB", help="DuckDB memory_limit for every step."),
+    memory_limit: str = typer.Option(
+        "3GB",
+        help="DuckDB memory_limit for every step; 3GB leaves dbt and Python room in 4 GiB.",
+    ),
     threads: int = typer.Option(2, help="DuckDB threads (and dbt threads) for every step."),
     workdir: str = typer.Option(str(WORKDIR), help="Scratch and cache."),
     docs: str = typer.Option(str(DOCS), help="Report to write."),
