@@ -35,15 +35,14 @@
 {% macro audit_window_predicate() -%}
     {#- `true` unless this test's model declares a window column and the run has a window. -#}
     {%- set column = audit_window_column() -%}
-    {%- set window = window_vars() -%}
     {%- set scope = var('audit', 'window') -%}
     {%- if scope not in ['window', 'all'] -%}
         {{ exceptions.raise_compiler_error("Invalid var audit=" ~ scope ~ ": expected window or all.") }}
     {%- endif -%}
-    {%- if column is none or window is none or scope == 'all' or flags.FULL_REFRESH -%}
+    {%- if column is none or scope == 'all' or flags.FULL_REFRESH -%}
         true
     {%- else -%}
-        {{ column }} >= cast('{{ window["from"] }}' as date)
+        {{ delivered_in_window(column) }}
     {%- endif -%}
 {%- endmacro %}
 

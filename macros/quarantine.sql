@@ -10,11 +10,10 @@
 #}
 
 {% macro quarantine_scope(column) -%}
-    {%- set window = window_vars() -%}
-    {%- if window is none or not is_incremental() -%}
-        true
+    {%- if is_incremental() -%}
+        {{ delivered_in_window(column) }}
     {%- else -%}
-        {{ column }} >= cast('{{ window["from"] }}' as date)
+        true
     {%- endif -%}
 {%- endmacro %}
 

@@ -102,3 +102,15 @@
 {% macro window_lookback_days() %}
     {{ return(var('lookback_days', 3) | int) }}
 {% endmacro %}
+
+
+{% macro delivered_in_window(column) %}
+    {#- Rows delivered in the window, lookback included (`column` is a delivery date); every row
+        when the run has no window. -#}
+    {%- set window = window_vars() -%}
+    {%- if window is none -%}
+        true
+    {%- else -%}
+        {{ column }} >= cast('{{ window["from"] }}' as date)
+    {%- endif -%}
+{% endmacro %}

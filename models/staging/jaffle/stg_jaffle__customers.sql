@@ -11,10 +11,10 @@ with customers as (
     select * from {{ ref('base_jaffle__customers') }}
     where
         invalid_reason is null
-        {% if is_incremental() -%}
+    {% if is_incremental() %}
         {#- Only keys with a version loaded since the last run (macros/incremental_staging.sql). -#}
         and customer_id in ({{ keys_to_rerank(ref('base_jaffle__customers'), 'customer_id') }})
-        {%- endif %}
+    {% endif %}
 ),
 
 latest_customers as (

@@ -11,10 +11,10 @@ with items as (
     select * from {{ ref('base_jaffle__items') }}
     where
         invalid_reason is null
-        {% if is_incremental() -%}
+    {% if is_incremental() %}
         {#- Only keys with a version loaded since the last run (macros/incremental_staging.sql). -#}
         and order_item_id in ({{ keys_to_rerank(ref('base_jaffle__items'), 'order_item_id') }})
-        {%- endif %}
+    {% endif %}
 ),
 
 latest_items as (
