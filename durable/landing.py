@@ -28,6 +28,22 @@ from durable.sources import SourceTable
 
 PARTITION = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
 LINEAGE_COLUMNS = ("_source_file", "_delivery_date", "_row_number", "_loaded_at")
+# Column definitions of the raw tables, in SQL that DuckDB and PostgreSQL both take.
+LINEAGE_COLUMNS_DDL = (
+    "_source_file varchar not null, _delivery_date date not null, "
+    "_row_number bigint not null, _loaded_at timestamp not null"
+)
+LEDGER_COLUMNS_DDL = (
+    "source_file varchar primary key, entity varchar not null, delivery_date date not null, "
+    "size_bytes bigint not null, mtime_ns bigint not null, sha256 varchar not null, "
+    "status varchar not null, rows_delivered bigint not null, rows_loaded bigint not null, "
+    "rows_rejected bigint not null, message varchar, loaded_at timestamp not null"
+)
+REJECTED_COLUMNS_DDL = (
+    "entity varchar not null, _source_file varchar not null, _delivery_date date not null, "
+    "_row_number bigint not null, raw_line varchar, error_type varchar, "
+    "error_message varchar, _loaded_at timestamp not null"
+)
 
 
 @dataclass
@@ -135,43 +151,16 @@ class DuckDBLoader:
     def ensure_tables(self, tables: Iterable[SourceTable]) -> None:
         self.con.execute(f"create schema if not exists {self.schema}")
         self.con.execute(
-            f"""create table if not exists {self.schema}._landed_files (
-                source_file varchar primary key,
-                entity varchar not null,
-                delivery_date date not null,
-                size_bytes bigint not null,
-                mtime_ns bigint not null,
-                sha256 varchar not null,
-                status varchar not null,
-                rows_delivered bigint not null,
-                rows_loaded bigint not null,
-                rows_rejected bigint not null,
-                message varchar,
-                loaded_at timestamp not null
-            )"""
+            f"create table if not exists {self.schema}._landed_files ({LEDGER_COLUMNS_DDL})"
         )
         self.con.execute(
-            f"""create table if not exists {self.schema}._rejected_rows (
-                entity varchar not null,
-                _source_file varchar not null,
-                _delivery_date date not null,
-                _row_number bigint not null,
-                raw_line varchar,
-                error_type varchar,
-                error_message varchar,
-                _loaded_at timestamp not null
-            )"""
+            f"create table if not exists {self.schema}._rejected_rows ({REJECTED_COLUMNS_DDL})"
         )
         for table in tables:
             columns = ", ".join(f"{quote(c)} varchar" for c in table.columns)
             self.con.execute(
-                f"""create table if not exists {self.schema}.{quote(table.name)} (
-                    {columns},
-                    _source_file varchar not null,
-                    _delivery_date date not null,
-                    _row_number bigint not null,
-                    _loaded_at timestamp not null
-                )"""
+                f"create table if not exists {self.schema}.{quote(table.name)} "
+                f"({columns}, {LINEAGE_COLUMNS_DDL})"
             )
 
     def _ledger_entry(self, source_file: str) -> tuple[int, int, str, str] | None:

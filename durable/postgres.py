@@ -27,7 +27,15 @@ from psycopg2 import sql
 from durable.config import Settings
 from durable.delivery import DeliveryRejected, LandedFile, stage
 from durable.failpoints import failpoint
-from durable.landing import FileLoad, LoadReport, _sha256, discover
+from durable.landing import (
+    LEDGER_COLUMNS_DDL,
+    LINEAGE_COLUMNS_DDL,
+    REJECTED_COLUMNS_DDL,
+    FileLoad,
+    LoadReport,
+    _sha256,
+    discover,
+)
 from durable.retry import TransientError, is_transient
 from durable.sources import SourceTable
 
@@ -98,22 +106,9 @@ class PostgresLoader:
         with self.con, self.con.cursor() as cur:
             cur.execute(sql.SQL("create schema if not exists {}").format(raw))
             cur.execute(
-                sql.SQL(
-                    """create table if not exists {} (
-                    source_file varchar primary key,
-                    entity varchar not null,
-                    delivery_date date not null,
-                    size_bytes bigint not null,
-                    mtime_ns bigint not null,
-                    sha256 varchar not null,
-                    status varchar not null,
-                    rows_delivered bigint not null,
-                    rows_loaded bigint not null,
-                    rows_rejected bigint not null,
-                    message varchar,
-                    loaded_at timestamp not null
-                )"""
-                ).format(_ident(self.schema, "_landed_files"))
+                sql.SQL("create table if not exists {} (" + LEDGER_COLUMNS_DDL + ")").format(
+                    _ident(self.schema, "_landed_files")
+                )
             )
             # The ledger's upsert needs a unique key, also when dbt's on-run-start hook
             # (macros/create_raw_tables.sql) created the table first, without one.
@@ -124,18 +119,9 @@ class PostgresLoader:
                 )
             )
             cur.execute(
-                sql.SQL(
-                    """create table if not exists {} (
-                    entity varchar not null,
-                    _source_file varchar not null,
-                    _delivery_date date not null,
-                    _row_number bigint not null,
-                    raw_line varchar,
-                    error_type varchar,
-                    error_message varchar,
-                    _loaded_at timestamp not null
-                )"""
-                ).format(_ident(self.schema, "_rejected_rows"))
+                sql.SQL("create table if not exists {} (" + REJECTED_COLUMNS_DDL + ")").format(
+                    _ident(self.schema, "_rejected_rows")
+                )
             )
             for table in tables:
                 columns = sql.SQL(", ").join(
@@ -143,12 +129,7 @@ class PostgresLoader:
                 )
                 cur.execute(
                     sql.SQL(
-                        """create table if not exists {} ({},
-                        _source_file varchar not null,
-                        _delivery_date date not null,
-                        _row_number bigint not null,
-                        _loaded_at timestamp not null
-                    )"""
+                        "create table if not exists {} ({}, " + LINEAGE_COLUMNS_DDL + ")"
                     ).format(_ident(self.schema, table.name), columns)
                 )
                 cur.execute(
