@@ -81,6 +81,18 @@ def production(settings: Settings) -> dict:
         return warehouse_checksums(con)
 
 
+def land_with_unknown_product(plan: DeliveryPlan, landing: Path, day: date) -> Path:
+    """Land the day's deliveries plus a file selling an item of a product the catalogue does
+    not have, so the relationships test fails; returns that file."""
+    plan.land(landing, only=day)
+    bad = landing / "items" / f"dt={day}" / "part-0001.csv"
+    with bad.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(COLUMNS["items"])
+        writer.writerow(["item-x", "order-x", "NOPE-404", f"{day}T10:00:00"])
+    return bad
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -278,12 +290,7 @@ def test_failing_test_blocks_publish_and_alerts(small_plan: DeliveryPlan, tmp_pa
     published = sha256(settings.duckdb_path)
 
     # The next delivery sells an item of a product the catalogue does not have.
-    small_plan.land(settings.landing_dir, only=second)
-    bad = settings.landing_dir / "items" / f"dt={second}" / "part-0001.csv"
-    with bad.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS["items"])
-        writer.writerow(["item-x", "order-x", "NOPE-404", f"{second}T10:00:00"])
+    land_with_unknown_product(small_plan, settings.landing_dir, second)
 
     result = durable(settings, "run")
     assert result.returncode == ExitCode.AUDIT_FAILED, result.stderr[-2000:]
@@ -425,12 +432,7 @@ def test_write_audit_publish_on_each_engine(
     assert set(publisher.published_files()) == landed
 
     # The next delivery sells an item of a product the catalogue does not have.
-    small_plan.land(settings.landing_dir, only=second)
-    bad = settings.landing_dir / "items" / f"dt={second}" / "part-0001.csv"
-    with bad.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS["items"])
-        writer.writerow(["item-x", "order-x", "NOPE-404", f"{second}T10:00:00"])
+    bad = land_with_unknown_product(small_plan, settings.landing_dir, second)
     failed = Runner(settings, progress="quiet").run()
     assert failed.exit_code == ExitCode.AUDIT_FAILED, failed.failure
     assert "relationships_stg_jaffle__items_product_sku" in failed.failure
