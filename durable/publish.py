@@ -8,7 +8,9 @@ not depend on the size of the tables. A reader opens either the old file or the 
 mix; readers that opened the old file keep reading it undisturbed. A failed audit leaves
 production untouched and keeps the copy for inspection.
 
-The copy itself is a sequential file copy (the benchmark reports it). Each publication is also
+The copy is a reflink where the filesystem has them (XFS, Btrfs: milliseconds, whatever the size)
+and a sequential file copy elsewhere (ext4: O(warehouse), the benchmark reports it; see
+durable/clone.py). Each publication is also
 recorded inside the published file, so after a crash the ledger can tell whether the publish
 happened.
 """
@@ -16,7 +18,6 @@ happened.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -25,6 +26,7 @@ from typing import Protocol
 
 import duckdb
 
+from durable.clone import CopyMethod, clone_file
 from durable.config import Settings
 from durable.errors import BadInput
 from durable.failpoints import failpoint
@@ -86,6 +88,7 @@ class DuckDBPublisher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.production = settings.duckdb_path
+        self.copy_method: CopyMethod | None = None  # how the last audit copy was made
 
     def audit_settings(self) -> Settings:
         return replace(self.settings, duckdb_path=self.audit_path)
@@ -116,10 +119,10 @@ class DuckDBPublisher:
         self.discard_audit()
         if self.production.exists():
             with self._connect_production():
-                shutil.copyfile(self.production, audit)
+                self.copy_method = clone_file(self.production, audit)
                 wal = self.production.with_name(self.production.name + ".wal")
                 if wal.exists():  # left by a writer that died: part of the database
-                    shutil.copyfile(wal, audit.with_name(audit.name + ".wal"))
+                    clone_file(wal, audit.with_name(audit.name + ".wal"))
         failpoint("audit:after-copy")
 
     def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
