@@ -9,9 +9,13 @@ BENCH_DAYS ?= 365
 BENCH_SCALE ?= 96
 BENCH_REPEATS ?= 3
 BENCH_FULL_REPEATS ?= $(BENCH_REPEATS)
+## Where the measured warehouse files live (empty: under data/bench). Point it at an XFS or Btrfs
+## folder to measure the runner's audit copy as a reflink, as production should run.
+BENCH_RUNDIR ?=
 
 .PHONY: bench
 
 bench: setup
 	$(BIN)/python scripts/benchmark.py --days $(BENCH_DAYS) --scale $(BENCH_SCALE) \
-		--repeats $(BENCH_REPEATS) --full-repeats $(BENCH_FULL_REPEATS)
+		--repeats $(BENCH_REPEATS) --full-repeats $(BENCH_FULL_REPEATS) \
+		$(if $(BENCH_RUNDIR),--rundir $(BENCH_RUNDIR))

@@ -54,6 +54,7 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
         docs=docs,
         chart=chart,
         log=lambda _: None,
+        rundir=tmp_path / "run",  # the measured warehouse files, apart from the cached data
     )
     summary = outcome["summary"]
     names = [ratio["name"] for ratio in summary["ratios"]]
@@ -67,5 +68,9 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
     for ratio in names:
         assert ratio in text
     assert "dbt-duckdb" in text and "duckdb memory_limit" in text
+    copy_methods = {run["copy_method"] for run in outcome["results"]["runs"]["runner"]}
+    assert copy_methods <= {"reflink", "copy"} and copy_methods
+    assert f"warehouse filesystem | {benchmark.filesystem(tmp_path)}" in text
+    assert (tmp_path / "run" / "s2" / "warehouse.duckdb").exists()
     assert [p["factor"] for p in outcome["results"]["growth"]] == [1]
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
