@@ -137,3 +137,4 @@ final as (
 )
 
 select * from final
+{{ clustered_by(['ordered_at']) }}

@@ -94,3 +94,4 @@ final as (
 )
 
 select * from final
+{{ clustered_by(['ordered_at']) }}

@@ -35,3 +35,4 @@ final as (
 )
 
 select * from final
+{{ clustered_by(['_delivery_date']) }}

@@ -40,3 +40,4 @@ final as (
 )
 
 select * from final
+{{ clustered_by(['ordered_at']) }}
