@@ -147,6 +147,7 @@ class DuckDBLoader:
     def __init__(self, connection: duckdb.DuckDBPyConnection, raw_schema: str) -> None:
         self.con = connection
         self.schema = quote(raw_schema)
+        self._ledger: dict[str, tuple] | None = None  # source_file -> (size, mtime, sha256, status)
 
     def ensure_tables(self, tables: Iterable[SourceTable]) -> None:
         self.con.execute(f"create schema if not exists {self.schema}")
@@ -164,12 +165,13 @@ class DuckDBLoader:
             )
 
     def _ledger_entry(self, source_file: str) -> tuple[int, int, str, str] | None:
-        rows = self.con.execute(
-            f"select size_bytes, mtime_ns, sha256, status from {self.schema}._landed_files "
-            "where source_file = ?",
-            [source_file],
-        ).fetchall()
-        return rows[0] if rows else None
+        if self._ledger is None:  # one query for the whole ledger, not one per landed file
+            rows = self.con.execute(
+                f"select source_file, size_bytes, mtime_ns, sha256, status "
+                f"from {self.schema}._landed_files"
+            ).fetchall()
+            self._ledger = {name: tuple(entry) for name, *entry in rows}
+        return self._ledger.get(source_file)
 
     def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
         stat = landed.path.stat()
@@ -193,6 +195,8 @@ class DuckDBLoader:
                 (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)""",
             [*load.ledger_values(stat.st_size, stat.st_mtime_ns, digest), loaded_at],
         )
+        if self._ledger is not None:
+            self._ledger[landed.source_file] = (stat.st_size, stat.st_mtime_ns, digest, load.status)
         return load
 
     def _copy_rows(
