@@ -94,20 +94,8 @@
         A row belongs to the run when it changed in the window (event time) or when it arrived
         in one of the window's deliveries, however late: a row delivered days after the change
         it describes is still processed by the window that loads it.
-
-        The last condition adds no rows and drops none that matter: a change is delivered on or
-        after the day it happens (a row stamped later than its delivery was processed by the
-        window that delivered it). It is there for the scan: a plain range on one column lets
-        DuckDB skip the row groups delivered before the window by their min/max, which the `or`
-        alone does not (macros/clustered_by.sql).
     -#}
-    {%- set window = window_vars() -%}
-    (
-        ({{ in_window(updated_at) }} or {{ in_window(delivered_on) }})
-        {%- if window is not none %}
-        and {{ delivered_on }} >= cast('{{ window["from"] }}' as date)
-        {%- endif %}
-    )
+    ({{ in_window(updated_at) }} or {{ in_window(delivered_on) }})
 {% endmacro %}
 
 

@@ -137,4 +137,3 @@ final as (
 )
 
 select * from final
-{{ clustered_by(['ordered_at']) }}

@@ -94,4 +94,3 @@ final as (
 )
 
 select * from final
-{{ clustered_by(['ordered_at']) }}

@@ -35,4 +35,3 @@ final as (
 )
 
 select * from final
-{{ clustered_by(['_delivery_date']) }}

@@ -40,4 +40,3 @@ final as (
 )
 
 select * from final
-{{ clustered_by(['ordered_at']) }}
