@@ -9,10 +9,9 @@ mix; readers that opened the old file keep reading it undisturbed. A failed audi
 production untouched and keeps the copy for inspection.
 
 The copy is a reflink where the filesystem has them (XFS, Btrfs: milliseconds, whatever the size)
-and a sequential file copy elsewhere (ext4: O(warehouse), the benchmark reports it; see
-durable/clone.py). Each publication is also
-recorded inside the published file, so after a crash the ledger can tell whether the publish
-happened.
+and a sequential file copy elsewhere (ext4: it grows with the warehouse; durable/clone.py, and the
+benchmark reports both). Each publication is also recorded inside the published file, so after a
+crash the ledger can tell whether the publish happened.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ runner and the full refresh against 1x, 2x, 4x and 8x a base history (scale/8 ..
 same new day, and draws the chart. Results go to docs/BENCHMARKS.md and a PNG.
 
     .venv/bin/python scripts/benchmark.py                      # the full benchmark (make bench)
+    .venv/bin/python scripts/benchmark.py --rundir /mnt/xfs/bench   # warehouse on XFS: reflinks
     .venv/bin/python scripts/benchmark.py --days 6 --scale 2 --repeats 1 --growth 1,2   # tiny
 """
 
