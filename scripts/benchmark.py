@@ -631,9 +631,9 @@ def run_benchmark(
                 point["rows"] = count_rows(small.work)
                 shutil.copyfile(small.work, small.built)
                 # A daily job finds yesterday's partial parse in its target folder; the first
-                # run at a new database path re-parses (about 3 s), so it warms up and is
-                # discarded, as the headline's median of three leaves out its first run.
-                copy_database(small.built, small.work)
+                # run at a new database path re-parses (about 3 s), so it warms up (on the full
+                # refresh's file, still in place) and is discarded, as the headline's median of
+                # three leaves out its first run.
                 measure("runner", small.work, small.landing, new_day, workdir)
                 copy_database(small.built, small.work)
                 point["runner"].append(
@@ -935,13 +935,10 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
         "| node | s |",
         "| --- | ---: |",
     ]
-    node_times: dict[str, list[float]] = {}
-    for run in runs["runner"]:
-        for node, (_, seconds) in run["nodes"].items():
-            node_times.setdefault(node, []).append(seconds)
-    slowest = sorted(node_times.items(), key=lambda kv: -statistics.median(kv[1]))[:12]
-    out += [f"| `{n}` | {statistics.median(t):.2f} |" for n, t in slowest]
-    total_nodes = sum(statistics.median(t) for t in node_times.values())
+    node_times = _node_medians(runs["runner"])
+    slowest = sorted(node_times.items(), key=lambda kv: -kv[1])[:12]
+    out += [f"| `{n}` | {t:.2f} |" for n, t in slowest]
+    total_nodes = sum(node_times.values())
     out += [
         f"| all {len(node_times)} nodes (sum; dbt runs {m['duckdb threads']} at a time) "
         f"| {total_nodes:.2f} |",
@@ -1002,8 +999,7 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
     return "\n".join(out)
 
 
-def _copy_finding(runs: dict, results: dict, runner: float, full: float) -> list[str]:
-    copy = statistics.median(r["phases"].get("audit copy", 0.0) for r in runs["runner"])
+def _copy_finding(runs: dict, results: dict, copy: float, runner: float, full: float) -> list[str]:
     size = runs["runner"][0]["database_bytes"] / 2**30
     byte_copy = results.get("byte_copy_seconds")
     method = runs["runner"][0].get("copy_method") or "copy"
@@ -1035,18 +1031,21 @@ def _copy_finding(runs: dict, results: dict, runner: float, full: float) -> list
     ]
 
 
+def _node_medians(runs: list[dict]) -> dict[str, float]:
+    """Each node's median execution time over repeated runs of one step."""
+    times: dict[str, list[float]] = {}
+    for run in runs:
+        for node, (_, seconds) in run["nodes"].items():
+            times.setdefault(node, []).append(seconds)
+    return {node: statistics.median(t) for node, t in times.items()}
+
+
 def _extra_over_floor(runs: dict, top: int = 6) -> str:
     """The nodes whose median time grows most from the no-op floor to the day's run."""
-    medians = {}
-    for column in ("runner", "noop"):
-        times: dict[str, list[float]] = {}
-        for run in runs[column]:
-            for node, (_, seconds) in run["nodes"].items():
-                times.setdefault(node, []).append(seconds)
-        medians[column] = {node: statistics.median(t) for node, t in times.items()}
+    floor = _node_medians(runs["noop"])
     extra = {
-        node: seconds - medians["noop"].get(node, 0.0)
-        for node, seconds in medians["runner"].items()
+        node: seconds - floor.get(node, 0.0)
+        for node, seconds in _node_medians(runs["runner"]).items()
     }
     largest = sorted(extra.items(), key=lambda kv: -kv[1])[:top]
     return ", ".join(f"`{node.rsplit('.', 1)[-1]}` +{seconds:.1f} s" for node, seconds in largest)
@@ -1130,7 +1129,7 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         "",
         "Where the incremental run's time goes now (medians above):",
         "",
-        *_copy_finding(runs, results, runner, full),
+        *_copy_finding(runs, results, phases.get("audit copy", 0.0), runner, full),
         f"- **dbt's fixed cost and the window's own work**: the no-op floor ({noop:.1f} s) is",
         "  start-up, ~150 nodes (data tests, unit tests, snapshots) and the same window's SQL,",
         "  since a re-run of a window recomputes it (idempotent, writes nothing). The window",
