@@ -20,16 +20,17 @@
 {%- endmacro %}
 
 
-{% macro is_withdrawn_candidate(version) -%}
-    {#- The file this version came from was delivered again since it was loaded: the new file
-        replaced its rows, and may no longer hold this version. -#}
-    exists (
-        select 1 from {{ source('jaffle', 'landed_files') }} as landed
-        where
-            landed.source_file = {{ version }}._source_file
-            and landed.status = 'replaced'
-            and landed.loaded_at > {{ version }}._loaded_at
-    )
+{% macro withdrawn_candidates() -%}
+    {#- Kept versions whose file was delivered again since they were loaded: the new file
+        replaced their rows, and may no longer hold them. A join from the few replaced files
+        rather than a correlated EXISTS per kept row: DuckDB decorrelates that by first copying
+        every kept row, which costs what the history costs even when no file was replaced. -#}
+    select kept.* from {{ this }} as kept
+    inner join {{ source('jaffle', 'landed_files') }} as landed
+        on
+            kept._source_file = landed.source_file
+            and kept._loaded_at < landed.loaded_at
+    where landed.status = 'replaced'
 {%- endmacro %}
 
 
@@ -37,27 +38,39 @@
     select {{ key }} from {{ base_relation }}
     where {{ loaded_after_target() }}
     union
-    select {{ key }} from {{ this }} as kept
-    where {{ is_withdrawn_candidate('kept') }}
+    select withdrawn.{{ key }} from ({{ withdrawn_candidates() }}) as withdrawn
 {%- endmacro %}
 
 
-{% macro drop_withdrawn_versions(base_relation) -%}
+{% macro drop_withdrawn_versions(base_relation, key) -%}
     {#- post-hook of incremental staging models: re-ranking replaced every withdrawn version
         that had a successor; a kept version whose row is no longer a valid row of its file had
         none, and goes. -#}
     {%- if is_incremental() -%}
-        delete from {{ this }} as kept
-        where
-            {{ is_withdrawn_candidate('kept') }}
-            and not exists (
-                select 1 from {{ base_relation }} as delivered
+        delete from {{ this }}
+        where {{ key }} in (
+            select withdrawn.{{ key }}
+            from ({{ withdrawn_candidates() }}) as withdrawn
+            left join (
+                {#- Only the rows of replaced files: a join against every delivered row would
+                    cost what the history costs on every run. -#}
+                select
+                    delivered._source_file,
+                    delivered._row_number,
+                    delivered._loaded_at
+                from {{ base_relation }} as delivered
+                inner join {{ source('jaffle', 'landed_files') }} as landed
+                    on delivered._source_file = landed.source_file
                 where
-                    delivered._source_file = kept._source_file
-                    and delivered._row_number = kept._row_number
-                    and delivered._loaded_at = kept._loaded_at
+                    landed.status = 'replaced'
                     and delivered.invalid_reason is null
-            )
+            ) as still_delivered
+                on
+                    withdrawn._source_file = still_delivered._source_file
+                    and withdrawn._row_number = still_delivered._row_number
+                    and withdrawn._loaded_at = still_delivered._loaded_at
+            where still_delivered._source_file is null
+        )
     {%- else -%}
         select 1
     {%- endif -%}

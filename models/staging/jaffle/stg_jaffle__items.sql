@@ -3,7 +3,7 @@
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='delete+insert',
         unique_key='order_item_id',
-        post_hook="{{ drop_withdrawn_versions(ref('base_jaffle__items')) }}",
+        post_hook="{{ drop_withdrawn_versions(ref('base_jaffle__items'), 'order_item_id') }}",
     )
 }}
 
