@@ -26,30 +26,35 @@ product_prices as {{ inline_cte() }} (
 ),
 
 {% if is_incremental() %}
-changed_items as (
-    {#- Items that changed or arrived, and items whose order did: a held item is released then. -#}
-    select order_item_id from order_items
+changed_orders as (
+    select order_id from orders
     where {{ changed_in_window('updated_at', '_delivery_date') }}
-    union
-    select order_item_id from order_items
-    where order_id in (
-        select order_id from orders
-        where {{ changed_in_window('updated_at', '_delivery_date') }}
-    )
+),
+
+changed_items as (
+    {#- Items that changed or arrived, and items whose order did (a held item is released
+        then), in one pass over the items: each pass costs what the history costs. -#}
+    select order_items.*
+    from order_items
+    left join changed_orders
+        on order_items.order_id = changed_orders.order_id
+    where
+        {{ changed_in_window('updated_at', '_delivery_date') }}
+        or changed_orders.order_id is not null
 ),
 
 dated_items as (
-    {#- The changed items first, then their orders: joining all items to all orders first
-        would cost what the history costs. Spark rewrites whole days, so it takes them all
-        (see incremental_batch). -#}
+    {#- Spark rewrites whole days, so it dates every item to find its day (see
+        incremental_batch); elsewhere the changed items are dated below, with their order. -#}
+    {% if target.type == 'spark' -%}
     select
         order_items.*,
         cast(orders.ordered_at as date) as order_date
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
-    {% if target.type != 'spark' -%}
-    where order_items.order_item_id in (select order_item_id from changed_items)
+    {%- else -%}
+    select * from changed_items
     {%- endif %}
 ),
 
