@@ -142,3 +142,4 @@ final as (
 )
 
 select * from final
+{{ physical_order('ordered_at') }}

@@ -94,3 +94,4 @@ final as (
 )
 
 select * from final
+{{ physical_order('ordered_at') }}
