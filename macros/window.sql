@@ -62,6 +62,7 @@
         'end_date': parsed['end_date'],
         'lookback_days': lookback | int,
         'from': lookback_start.isoformat(),
+        'delivered_from': (lookback_start - modules.datetime.timedelta(days=2)).isoformat(),
         'to_exclusive': end_exclusive.isoformat(),
     }) }}
 {% endmacro %}
@@ -95,7 +96,16 @@
         in one of the window's deliveries, however late: a row delivered days after the change
         it describes is still processed by the window that loads it.
     -#}
-    ({{ in_window(updated_at) }} or {{ in_window(delivered_on) }})
+    {%- set window = window_vars() %}
+    (
+        ({{ in_window(updated_at) }} or {{ in_window(delivered_on) }})
+        {%- if window is not none %}
+        {#- The same rows, said so a scan can skip blocks by their delivery dates: a valid row
+            changed less than two days after the delivery that brought it (is_impossible_time),
+            so one that changed in the window was delivered at most two days before it starts. #}
+        and {{ delivered_on }} >= cast('{{ window["delivered_from"] }}' as date)
+        {%- endif %}
+    )
 {% endmacro %}
 
 

@@ -35,3 +35,4 @@ final as (
 )
 
 select * from final
+{{ physical_order('_delivery_date') }}

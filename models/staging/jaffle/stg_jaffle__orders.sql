@@ -40,3 +40,4 @@ final as (
 )
 
 select * from final
+{{ physical_order('_delivery_date') }}
