@@ -3,7 +3,7 @@
 ## and docs/benchmark_incremental.png. Not part of `make test` (its smoke version is).
 ## Defaults: 365 days x scale 96 = 10.4M order items. Data is landed and loaded once and cached in
 ## data/bench (`rm -rf data/bench` to redo; landing and loading the first time takes ~25 min, and
-## ~20 GB of disk). On 2 cores the measurements then take ~30 min (~25 with BENCH_FULL_REPEATS=2).
+## ~20 GB of disk). On 2 cores the measurements then take ~20 min (~16 with BENCH_FULL_REPEATS=2).
 ## BENCH_SCALE=8 BENCH_REPEATS=1 is ~10 min.
 BENCH_DAYS ?= 365
 BENCH_SCALE ?= 96
