@@ -351,6 +351,9 @@ def step(name: str, database: Path, landing: Path, day: str, workdir: Path) -> N
 
 def measure(name: str, database: Path, landing: Path, day: date, workdir: Path) -> dict:
     """Run one step in a child process; add its wall time and peak resident memory."""
+    # Nothing left to write back from the step before (a full refresh leaves gigabytes dirty
+    # for tens of seconds): otherwise whichever step comes first pays for it.
+    os.sync()
     command = [sys.executable, __file__, "step", name, str(database), str(landing), str(day)]
     began = time.perf_counter()
     child = subprocess.Popen(
