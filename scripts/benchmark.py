@@ -349,11 +349,21 @@ def step(name: str, database: Path, landing: Path, day: str, workdir: Path) -> N
     print("BENCH " + json.dumps(result, default=str))
 
 
+def evict_from_page_cache(path: Path) -> None:
+    if path.exists():
+        with open(path, "rb") as written:
+            os.posix_fadvise(written.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
 def measure(name: str, database: Path, landing: Path, day: date, workdir: Path) -> dict:
     """Run one step in a child process; add its wall time and peak resident memory."""
     # Nothing left to write back from the step before (a full refresh leaves gigabytes dirty
     # for tens of seconds): otherwise whichever step comes first pays for it.
     os.sync()
+    # And nothing of the database in memory: the runner's audit copy is a new file whose pages
+    # were never read, while a step on a copy this script has just written would find all of
+    # them cached. Every step starts from the disk, as a daily job finds yesterday's file.
+    evict_from_page_cache(database)
     command = [sys.executable, __file__, "step", name, str(database), str(landing), str(day)]
     began = time.perf_counter()
     child = subprocess.Popen(
