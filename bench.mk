@@ -3,12 +3,13 @@
 ## and docs/benchmark_incremental.png. Not part of `make test` (its smoke version is).
 ## Defaults: 365 days x scale 96 = 10.4M order items. Data is landed and loaded once and cached in
 ## data/bench (`rm -rf data/bench` to redo; landing and loading the first time takes ~25 min, and
-## ~20 GB of disk). On 2 cores the measurements then take ~20 min (~16 with BENCH_FULL_REPEATS=2).
+## ~20 GB of disk). On 2 cores the measurements then take ~20 min: a discarded warm-up run of
+## each dbt step, 5 repeats of each measurement, 2 of the full refresh (3 min each).
 ## BENCH_SCALE=8 BENCH_REPEATS=1 is ~10 min.
 BENCH_DAYS ?= 365
 BENCH_SCALE ?= 96
-BENCH_REPEATS ?= 3
-BENCH_FULL_REPEATS ?= $(BENCH_REPEATS)
+BENCH_REPEATS ?= 5
+BENCH_FULL_REPEATS ?= 2
 ## Where the measured warehouse files live (empty: under data/bench). Point it at an XFS or Btrfs
 ## folder to measure the runner's audit copy as a reflink, as production should run.
 BENCH_RUNDIR ?=

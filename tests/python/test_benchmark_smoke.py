@@ -73,4 +73,7 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
     assert f"warehouse filesystem | {benchmark.filesystem(tmp_path)}" in text
     assert (tmp_path / "run" / "s2" / "warehouse.duckdb").exists()
     assert [p["factor"] for p in outcome["results"]["growth"]] == [1]
+    # One discarded run of each dbt step leaves its partial parse, and the page says so.
+    assert set(outcome["results"]["warm_up"]) == {"runner", "plain", "noop", "merge_dbt"}
+    assert "one discarded run of each dbt step" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
