@@ -1104,13 +1104,18 @@ def _overhead_finding(runs: dict, plain: float) -> list[str]:
     )
     runner_dbt = statistics.median(r["phases"]["dbt build"] for r in runs["runner"])
     plain_dbt = statistics.median(r["phases"]["dbt build"] for r in runs["plain"])
-    return [
+    head = (
         f"- **The runner's own work** (audit copy, ledger, publish) took {runner_own:.2f} s,"
-        f" {100 * runner_own / plain:.1f}% of the plain run. The rest of the difference between",
-        f"  the two is in dbt's build: {runner_dbt:.1f} s in the runner against {plain_dbt:.1f} s"
-        " in plain (medians). Identical builds vary by that much here; the reflinked copy's",
-        "  first writes also cost the filesystem a copy of each block. The two are not",
-        "  separated here.",
+        f" {100 * runner_own / plain:.1f}% of the plain run."
+    )
+    builds = f"{runner_dbt:.1f} s in the runner against {plain_dbt:.1f} s in plain (medians)"
+    if runner_dbt <= plain_dbt:
+        return [head, f"  dbt's build took {builds}: the same work, within the noise."]
+    return [
+        head + " The rest of the difference between",
+        f"  the two is in dbt's build: {builds}. Identical builds vary by that much here; the",
+        "  reflinked copy's first writes also cost the filesystem a copy of each block. The two",
+        "  are not separated here.",
     ]
 
 
