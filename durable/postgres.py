@@ -97,6 +97,8 @@ class PostgresLoader:
         self.con = con
         self.schema = raw_schema
         self.stager = duckdb.connect(":memory:")
+        # source_file -> (size, mtime, sha256, status, message); read once per load
+        self._ledger: dict[str, tuple] | None = None
 
     def close(self) -> None:
         self.stager.close()
@@ -140,17 +142,16 @@ class PostgresLoader:
                 )
 
     def _ledger_entry(self, source_file: str) -> tuple[int, int, str, str, str | None] | None:
-        with self.con.cursor() as cur:
-            cur.execute(
-                sql.SQL(
-                    "select size_bytes, mtime_ns, sha256, status, message from {} "
-                    "where source_file = %s"
-                ).format(_ident(self.schema, "_landed_files")),
-                [source_file],
-            )
-            row = cur.fetchone()
-        self.con.rollback()  # end the read's transaction: each file gets its own
-        return row
+        if self._ledger is None:  # one query for the whole ledger, not a round trip per file
+            with self.con.cursor() as cur:
+                cur.execute(
+                    sql.SQL(
+                        "select source_file, size_bytes, mtime_ns, sha256, status, message from {}"
+                    ).format(_ident(self.schema, "_landed_files"))
+                )
+                self._ledger = {name: tuple(entry) for name, *entry in cur.fetchall()}
+            self.con.rollback()  # end the read's transaction: each file gets its own
+        return self._ledger.get(source_file)
 
     def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
         stat = landed.path.stat()
@@ -195,6 +196,14 @@ class PostgresLoader:
                         message = excluded.message, loaded_at = excluded.loaded_at"""
                 ).format(_ident(self.schema, "_landed_files")),
                 load.ledger_values(stat.st_size, stat.st_mtime_ns, digest),
+            )
+        if self._ledger is not None:
+            self._ledger[landed.source_file] = (
+                stat.st_size,
+                stat.st_mtime_ns,
+                digest,
+                load.status,
+                load.message,
             )
         return load
 
