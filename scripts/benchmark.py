@@ -147,11 +147,7 @@ def copy_database(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (target, target.with_name(target.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    shutil.copyfile(source, target)
-    # On disk before the step starts: the step should not pay for writing back our set-up
-    # copy (a reflink waits for it), as a production file published yesterday is long written.
-    with open(target, "rb+") as written:
-        os.fsync(written.fileno())
+    shutil.copyfile(source, target)  # measure() writes it back before the step starts
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,8 +355,9 @@ def evict_from_page_cache(path: Path) -> None:
 
 def measure(name: str, database: Path, landing: Path, day: date, workdir: Path) -> dict:
     """Run one step in a child process; add its wall time and peak resident memory."""
-    # Nothing left to write back from the step before (a full refresh leaves gigabytes dirty
-    # for tens of seconds): otherwise whichever step comes first pays for it.
+    # Nothing left to write back, from the step before (a full refresh leaves gigabytes dirty
+    # for tens of seconds) or from our set-up copy (a reflink waits for it): otherwise the step
+    # pays for it, where a production file published yesterday is long written.
     os.sync()
     # And nothing of the database in memory: the runner's audit copy is a new file whose pages
     # were never read, while a step on a copy this script has just written would find all of
@@ -560,15 +557,22 @@ def byte_copy_seconds(history: History) -> float:
     return seconds
 
 
+DBT_STEPS = ("runner", "plain", "noop", "merge_dbt")  # in this order: noop follows plain
+
+
+def dbt_step(name: str, history: History, day: date, workdir: Path) -> dict:
+    """One of DBT_STEPS on the built history: each starts from a copy of it, except the floor,
+    which re-runs the plain step's window on the file the plain step left."""
+    if name != "noop":
+        copy_database(history.built, history.work)
+    return measure(name, history.work, history.landing, day, workdir)
+
+
 def warm_up_steps(history: History, day: date, workdir: Path, log) -> dict:  # noqa: ANN001
     """One discarded run of each dbt step before the measured ones. A daily job finds yesterday's
     partial parse in its target folder; after a change to the project, the first run of each
     step re-parses everything (about 3 s), a one-off the measured runs should not carry."""
-    seconds = {}
-    for name in ("runner", "plain", "noop", "merge_dbt"):
-        if name != "noop":  # the floor re-runs the plain step's window on the same file
-            copy_database(history.built, history.work)
-        seconds[name] = measure(name, history.work, history.landing, day, workdir)["seconds"]
+    seconds = {name: dbt_step(name, history, day, workdir)["seconds"] for name in DBT_STEPS}
     log("  warm-up (discarded) " + ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items()))
     return seconds
 
@@ -622,20 +626,15 @@ def run_benchmark(
                 results["rows_history"] = count_rows(history.built)
         if repeat == 0 and warm_up:
             results["warm_up"] = warm_up_steps(history, new_day, workdir, log)
-        copy_database(history.built, history.work)
-        runs["runner"].append(measure("runner", history.work, history.landing, new_day, workdir))
+        runs["runner"].append(dbt_step("runner", history, new_day, workdir))
         log(f"  runner, one day   {runs['runner'][-1]['seconds']:8.2f} s")
         if repeat == 0:
             results["rows_after"] = count_rows(history.work)
-        copy_database(history.built, history.work)
-        runs["plain"].append(measure("plain", history.work, history.landing, new_day, workdir))
+        runs["plain"].append(dbt_step("plain", history, new_day, workdir))
         log(f"  plain, one day    {runs['plain'][-1]['seconds']:8.2f} s")
-        runs["noop"].append(measure("noop", history.work, history.landing, new_day, workdir))
+        runs["noop"].append(dbt_step("noop", history, new_day, workdir))
         log(f"  no-op floor       {runs['noop'][-1]['seconds']:8.2f} s")
-        copy_database(history.built, history.work)
-        runs["merge_dbt"].append(
-            measure("merge_dbt", history.work, history.landing, new_day, workdir)
-        )
+        runs["merge_dbt"].append(dbt_step("merge_dbt", history, new_day, workdir))
         log(f"  dbt MERGE node    {runs['merge_dbt'][-1]['node_seconds']:8.2f} s")
         copy_database(workdir / MERGE_PARENTS, history.work)
         runs["raw"].append(measure("merge_raw", history.work, history.landing, new_day, workdir))
