@@ -5,8 +5,9 @@
 
     - `base_` models append the rows of files loaded after what they hold, replacing all the rows
       of a re-delivered file (delete+insert on `_source_file`): `loaded_after_target()`.
-    - `stg_` models re-rank only the keys with a new version, or whose kept version came from a
-      file re-delivered since (`_landed_files.status = 'replaced'`): `keys_to_rerank(...)`;
+    - `stg_` models rank, per key with a new version, that version against the one they keep
+      (`versions_to_rank(...)`); a key whose kept version came from a file re-delivered since
+      (`_landed_files.status = 'replaced'`) is ranked again over all its base versions.
       `drop_withdrawn_versions(...)` then drops a kept version whose row is no longer a valid
       row of its file and that has no other valid version.
 
@@ -34,11 +35,40 @@
 {%- endmacro %}
 
 
-{% macro keys_to_rerank(base_relation, key) -%}
-    select {{ key }} from {{ base_relation }}
-    where {{ loaded_after_target() }}
-    union
-    select withdrawn.{{ key }} from ({{ withdrawn_candidates() }}) as withdrawn
+{% macro versions_to_rank(base_relation, key, columns) -%}
+    {#- The valid versions a staging model ranks to keep the latest per key. A full refresh
+        ranks every base version. A daily run ranks, for each key with a new version, the new
+        versions and the one it keeps: that one won over every older version, so the history
+        is read once per key in `this` (the model's size), not once per version in the base
+        (every version ever delivered). A key whose kept version may have been withdrawn is
+        ranked over all its base versions again. `columns` are the model's: the kept rows
+        and the base rows meet in one union. -#}
+    {%- set column_list = columns | join(', ') -%}
+    {%- if is_incremental() -%}
+        select {{ column_list }} from {{ base_relation }}
+        where invalid_reason is null and {{ loaded_after_target() }}
+        union all
+        select {{ column_list }} from {{ base_relation }}
+        where
+            invalid_reason is null
+            and not {{ loaded_after_target() }}
+            and {{ key }} in (
+                select withdrawn.{{ key }} from ({{ withdrawn_candidates() }}) as withdrawn
+            )
+        union all
+        select {{ column_list }} from {{ this }}
+        where
+            {{ key }} in (
+                select {{ key }} from {{ base_relation }}
+                where invalid_reason is null and {{ loaded_after_target() }}
+            )
+            and {{ key }} not in (
+                select withdrawn.{{ key }} from ({{ withdrawn_candidates() }}) as withdrawn
+            )
+    {%- else -%}
+        select {{ column_list }} from {{ base_relation }}
+        where invalid_reason is null
+    {%- endif -%}
 {%- endmacro %}
 
 

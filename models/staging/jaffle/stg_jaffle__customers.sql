@@ -8,13 +8,17 @@
 }}
 
 with customers as (
-    select * from {{ ref('base_jaffle__customers') }}
-    where
-        invalid_reason is null
-    {% if is_incremental() %}
-        {#- Only keys with a version loaded since the last run (macros/incremental_staging.sql). -#}
-        and customer_id in ({{ keys_to_rerank(ref('base_jaffle__customers'), 'customer_id') }})
-    {% endif %}
+    {#- Per key: its new versions and the one kept; every version on a full refresh
+        (macros/incremental_staging.sql). -#}
+    {{ versions_to_rank(ref('base_jaffle__customers'), 'customer_id', [
+        'customer_id',
+        'customer_name',
+        'updated_at',
+        '_source_file',
+        '_delivery_date',
+        '_row_number',
+        '_loaded_at',
+    ]) }}
 ),
 
 latest_customers as (

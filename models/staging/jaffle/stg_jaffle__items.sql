@@ -8,13 +8,18 @@
 }}
 
 with items as (
-    select * from {{ ref('base_jaffle__items') }}
-    where
-        invalid_reason is null
-    {% if is_incremental() %}
-        {#- Only keys with a version loaded since the last run (macros/incremental_staging.sql). -#}
-        and order_item_id in ({{ keys_to_rerank(ref('base_jaffle__items'), 'order_item_id') }})
-    {% endif %}
+    {#- Per key: its new versions and the one kept; every version on a full refresh
+        (macros/incremental_staging.sql). -#}
+    {{ versions_to_rank(ref('base_jaffle__items'), 'order_item_id', [
+        'order_item_id',
+        'order_id',
+        'product_sku',
+        'updated_at',
+        '_source_file',
+        '_delivery_date',
+        '_row_number',
+        '_loaded_at',
+    ]) }}
 ),
 
 latest_items as (

@@ -8,13 +8,23 @@
 }}
 
 with orders as (
-    select * from {{ ref('base_jaffle__orders') }}
-    where
-        invalid_reason is null
-    {% if is_incremental() %}
-        {#- Only keys with a version loaded since the last run (macros/incremental_staging.sql). -#}
-        and order_id in ({{ keys_to_rerank(ref('base_jaffle__orders'), 'order_id') }})
-    {% endif %}
+    {#- Per key: its new versions and the one kept; every version on a full refresh
+        (macros/incremental_staging.sql). -#}
+    {{ versions_to_rank(ref('base_jaffle__orders'), 'order_id', [
+        'order_id',
+        'customer_id',
+        'store_id',
+        'ordered_at',
+        'subtotal_cents',
+        'tax_paid_cents',
+        'order_total_cents',
+        'order_status',
+        'updated_at',
+        '_source_file',
+        '_delivery_date',
+        '_row_number',
+        '_loaded_at',
+    ]) }}
 ),
 
 latest_orders as (
