@@ -1132,6 +1132,20 @@ def _merge_finding(summary: dict, runs: dict) -> list[str]:
     ]
 
 
+def _floor_finding(noop: float, runner: float, full: float) -> list[str]:
+    if noop / full > 0.05:
+        return [
+            f"- **2/1 cannot reach 5% here** while the floor alone is {100 * noop / full:.1f}%"
+            " of the full refresh: dbt's start-up and ~150 nodes cost seconds however small"
+            " the window."
+        ]
+    return [
+        f"- **The floor is {100 * noop / full:.1f}% of the full refresh** and the day's run"
+        f" {100 * runner / full:.1f}%: dbt's start-up, ~150 nodes and the window's recompute",
+        "  are most of an incremental day.",
+    ]
+
+
 def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
     """Which targets were missed, and where the incremental run's time goes."""
     missed = [r for r in summary["ratios"] if not r["met"]]
@@ -1162,6 +1176,12 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         "",
         "- staging is incremental: `base_` models append the newly loaded files, `stg_` models",
         "  re-rank only keys with a new version (`macros/incremental_staging.sql`);",
+        "- `stg_` models rank a key's new versions against the version they keep, not against",
+        "  every version of the key in the `base_` model: the daily run reads the model's own",
+        "  table (7M orders) instead of every version ever delivered (15M), and only where a",
+        "  key's kept version came from a re-delivered file are all its versions ranked again.",
+        "  `stg_jaffle__orders` took 3.3 s in the day's run before (cold), 0.8 s after; its",
+        "  select 1.2 s before, 0.6 s after (in isolation, same state);",
         "- the daily audit tests the window's rows (`macros/audit_window.sql`); a full refresh",
         "  still tests everything;",
         "- snapshots read only versions loaded since their last run; the quarantine and the",
@@ -1208,8 +1228,9 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         "  for the window's changes reads the last blocks, not every row's timestamps;",
         "- snapshots compare the new versions with the current rows of their keys only",
         "  (`macros/snapshot_staging.sql`): dbt's own query materialized and hashed every",
-        "  current row, 1.5-2 s at 7M orders even on a day with no new version (0.2 s now,",
-        "  in isolation, same state);",
+        "  current row, 1.5-2 s at 7M orders (0.2 s now, in isolation, same state). On a run",
+        "  with no new version (the floor: a re-run, a day without deliveries) one query finds",
+        "  there is none and no current row is read: 2.4 s before, 0.1 s after;",
         "- each step starts with nothing left to write back from the step before (`sync`):",
         "  the first step after a full refresh otherwise paid for gigabytes of its write-back.",
         "",
@@ -1229,17 +1250,15 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         f" ({snapshot:.1f} s in the day's run).",
         "- **Key scans, what still grows with the history**: finding the window's rows in the",
         "  parents (`order_id in (...)`), the joins to `stg_jaffle__orders`, the MERGE's",
-        "  match scan and the snapshot's lookup of current rows read every key of a",
-        "  7-10M-row table;",
+        "  match scan, staging's lookup of the kept versions and the snapshot's lookup of",
+        "  current rows read every key of a 7-10M-row table;",
         "  random UUID keys have no zone maps to prune, so each such scan costs about half a",
         "  second on two cores.",
         f"  This is why the runner took {runner_first:.1f} s at {first['factor']}x and"
         f" {runner_last:.1f} s at {last['factor']}x.",
         *_overhead_finding(runs, plain),
         *_merge_finding(summary, runs),
-        "- **2/1 cannot reach 5% here** while the floor alone is"
-        f" {100 * noop / full:.1f}% of the full refresh: dbt's start-up and ~150 nodes cost",
-        "  seconds however small the window.",
+        *_floor_finding(noop, runner, full),
         "",
         "The machine (two cores, one disk) runs each step in turn; single figures carry noise",
         "of tens of percent, the ratios are what to read.",
