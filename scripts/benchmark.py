@@ -1148,14 +1148,18 @@ def _overhead_finding(runs: dict, plain: float) -> list[str]:
             "  The two are not separated here.",
         ]
     reflinked_dbt = statistics.median(r["phases"]["dbt build"] for r in reflinked)
+    copy_on_write = round(reflinked_dbt - plain_dbt, 1) + 0.0  # no "-0.0"
+    node_sums = [sum(_node_medians(runs[step]).values()) for step in ("runner", "plain")]
     return [
         head + " The rest of the difference between",
         f"  the two is in dbt's build: {builds}. The same plain build on a reflink of its",
         f"  file, as the runner builds in its audit copy, took {reflinked_dbt:.1f} s: the",
         f"  filesystem's copy-on-write of each block first written accounts for"
-        f" {reflinked_dbt - plain_dbt:+.1f} s,",
+        f" {copy_on_write:+.1f} s,",
         f"  the runner's build over that build {runner_dbt - reflinked_dbt:+.1f} s (noise here is"
         " of that order).",
+        f"  The nodes' own times sum alike ({node_sums[0]:.1f} s in the runner, {node_sums[1]:.1f}"
+        " s in plain): what differs is outside them, or in the order dbt ran them.",
     ]
 
 
