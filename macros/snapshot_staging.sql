@@ -11,8 +11,8 @@
 
     On a run with no new version (a re-run, a day without deliveries) it hands over no current
     row at all: DuckDB cannot tell the new versions are none, and would otherwise hash every
-    current row to join them to nothing (2-3 s at 7M orders). Finding out costs one query that
-    reads the new versions' block of the staging model.
+    current row to join them to nothing (2-3 s at 7M orders). Finding out costs a query that
+    reads the new versions' block of the staging model (dbt renders this macro twice a run).
 #}
 
 {% macro default__snapshot_staging_table(strategy, source_sql, target_relation) -%}
