@@ -1158,8 +1158,8 @@ def _overhead_finding(runs: dict, plain: float) -> list[str]:
         f" {copy_on_write:+.1f} s,",
         f"  the runner's build over that build {runner_dbt - reflinked_dbt:+.1f} s (noise here is"
         " of that order).",
-        f"  The nodes' own times sum alike ({node_sums[0]:.1f} s in the runner, {node_sums[1]:.1f}"
-        " s in plain): what differs is outside them, or in the order dbt ran them.",
+        f"  The nodes' own times sum to {node_sums[0]:.1f} s in the runner and {node_sums[1]:.1f}"
+        " s in plain; the rest of the wall time is dbt's start-up, its scheduling and the end.",
     ]
 
 
