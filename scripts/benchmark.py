@@ -143,10 +143,16 @@ def settings_for(workdir: Path, database: Path, landing: Path) -> Settings:
     )
 
 
+def remove_database(path: Path) -> None:
+    """The file and its write-ahead log: a WAL left by a failed step would be replayed into the
+    next file of that name."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
 def copy_database(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in (target, target.with_name(target.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    remove_database(target)
     shutil.copyfile(source, target)  # measure() writes it back before the step starts
 
 
@@ -452,7 +458,7 @@ def prepare(
 
         log(f"  loading history (scale {scale})")
         partial = history.raw.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
+        remove_database(partial)
         began = time.perf_counter()
         load = pipeline.load(settings_for(workdir, partial, history.landing), days[-1])
         if load.rejected:
@@ -501,7 +507,7 @@ def _cut_raw(plan: DeliveryPlan, scale: int, history: History, full_raw: Path, d
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         ledger.append((source_file, stat.st_size, stat.st_mtime_ns, digest, keep))
     partial = history.raw.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
+    remove_database(partial)
     with duckdb.connect(str(partial)) as con:
         DuckDBLoader(con, "raw_jaffle").ensure_tables(tables)
         con.execute(f"attach '{full_raw}' as full_raw (read_only)")
@@ -574,12 +580,12 @@ def dbt_step(name: str, history: History, day: date, workdir: Path) -> dict:
     from durable.clone import clone_file
 
     reflinked = history.work.with_name("reflinked.duckdb")
-    reflinked.unlink(missing_ok=True)
+    remove_database(reflinked)
     method = clone_file(history.work, reflinked)
     try:
         result = measure(name, reflinked, history.landing, day, workdir)
     finally:
-        reflinked.unlink(missing_ok=True)
+        remove_database(reflinked)
     return {**result, "copy_method": method}
 
 
@@ -625,9 +631,7 @@ def run_benchmark(
     # ---- the headline history: every measurement, repeated ---------------------------------
     history, info = prepare(workdir, plan, scale, log, rundir)
     results["preparation"] = info
-    runs: dict[str, list[dict]] = {
-        k: [] for k in ("full", "runner", "plain", "noop", "plain_reflink", "merge_dbt", "raw")
-    }
+    runs: dict[str, list[dict]] = {k: [] for k in ("full", *DBT_STEPS, "raw")}
     for repeat in range(repeats):
         log(f"repeat {repeat + 1}/{repeats} (history scale {scale})")
         if repeat < full_repeats:
