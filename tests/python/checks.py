@@ -73,7 +73,10 @@ def relation_checksum(con: Any, relation: str, exclude: tuple[str, ...] = ()) ->
 
 
 def warehouse_checksums(
-    con: Any, schema: str = "analytics", snapshots: bool = True
+    con: Any,
+    schema: str = "analytics",
+    snapshots: bool = True,
+    exclude: tuple[str, ...] = AUDIT_COLUMNS,
 ) -> dict[str, tuple[int, str]]:
     names = (*MARTS, *SNAPSHOTS) if snapshots else MARTS
-    return {name: relation_checksum(con, f"{schema}.{name}", AUDIT_COLUMNS) for name in names}
+    return {name: relation_checksum(con, f"{schema}.{name}", exclude) for name in names}
