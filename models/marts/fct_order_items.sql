@@ -32,15 +32,14 @@ changed_orders as (
 ),
 
 changed_items as (
-    {#- Items that changed or arrived, and items whose order did (a held item is released
-        then), in one pass over the items: each pass costs what the history costs. -#}
-    select order_items.*
-    from order_items
-    left join changed_orders
-        on order_items.order_id = changed_orders.order_id
-    where
-        {{ changed_in_window('updated_at', '_delivery_date') }}
-        or changed_orders.order_id is not null
+    {#- Items that changed or arrived (a scan that skips blocks by delivery date), and items
+        whose order did (a held item is released then): the one pass over every item is a
+        semi-join on order_id, which DuckDB filters inside the scan. -#}
+    select * from order_items
+    where {{ changed_in_window('updated_at', '_delivery_date') }}
+    union
+    select * from order_items
+    where order_id in (select order_id from changed_orders)
 ),
 
 dated_items as (
