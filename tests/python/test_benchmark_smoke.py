@@ -76,6 +76,13 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
     # One discarded run of each dbt step leaves its partial parse, and the page says so.
     assert set(outcome["results"]["warm_up"]) == set(benchmark.DBT_STEPS)
     assert set(benchmark.DBT_STEPS) == {"runner", "plain", "noop", "plain_reflink", "merge_dbt"}
+    # The day's steps swap places between repeats (the runner first, then last); the floor
+    # always re-runs the file plain just left.
+    assert "runner" in {order[0] for order in benchmark.DAY_STEP_ORDERS}
+    assert "runner" in {order[-1] for order in benchmark.DAY_STEP_ORDERS}
+    for order in benchmark.DAY_STEP_ORDERS:
+        assert sorted(order) == sorted(set(benchmark.DBT_STEPS) - {"merge_dbt"})
+        assert order[order.index("plain") + 1] == "noop"
     # Plain on a reflink of its file, as the runner builds: the filesystem's part of the overhead.
     assert benchmark.REFLINKED_PLAIN in text
     assert "one discarded run of each dbt step" in text
