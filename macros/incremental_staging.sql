@@ -45,26 +45,27 @@
         and the base rows meet in one union. -#}
     {%- set column_list = columns | join(', ') -%}
     {%- if is_incremental() -%}
-        select {{ column_list }} from {{ base_relation }}
-        where invalid_reason is null and {{ loaded_after_target() }}
+        with new_versions as (
+            select {{ column_list }} from {{ base_relation }}
+            where invalid_reason is null and {{ loaded_after_target() }}
+        ),
+
+        withdrawn_keys as (
+            select withdrawn.{{ key }} from ({{ withdrawn_candidates() }}) as withdrawn
+        )
+
+        select * from new_versions
         union all
         select {{ column_list }} from {{ base_relation }}
         where
             invalid_reason is null
             and not {{ loaded_after_target() }}
-            and {{ key }} in (
-                select withdrawn.{{ key }} from ({{ withdrawn_candidates() }}) as withdrawn
-            )
+            and {{ key }} in (select withdrawn_keys.{{ key }} from withdrawn_keys)
         union all
         select {{ column_list }} from {{ this }}
         where
-            {{ key }} in (
-                select {{ key }} from {{ base_relation }}
-                where invalid_reason is null and {{ loaded_after_target() }}
-            )
-            and {{ key }} not in (
-                select withdrawn.{{ key }} from ({{ withdrawn_candidates() }}) as withdrawn
-            )
+            {{ key }} in (select new_versions.{{ key }} from new_versions)
+            and {{ key }} not in (select withdrawn_keys.{{ key }} from withdrawn_keys)
     {%- else -%}
         select {{ column_list }} from {{ base_relation }}
         where invalid_reason is null
