@@ -658,7 +658,9 @@ def run_benchmark(
                 results["rows_history"] = count_rows(history.built)
         if repeat == 0 and warm_up:
             results["warm_up"] = warm_up_steps(history, new_day, workdir, log)
-        for name in DAY_STEP_ORDERS[repeat % len(DAY_STEP_ORDERS)]:
+        order = DAY_STEP_ORDERS[repeat % len(DAY_STEP_ORDERS)]
+        results.setdefault("day_step_orders", []).append(list(order))
+        for name in order:
             runs[name].append(dbt_step(name, history, new_day, workdir))
             log(f"  {DAY_STEP_LABELS[name]:<18}{runs[name][-1]['seconds']:7.2f} s")
             if name == "runner" and "rows_after" not in results:
@@ -1141,7 +1143,16 @@ def _extra_over_floor(runs: dict, top: int = 6) -> str:
     return ", ".join(f"`{node.rsplit('.', 1)[-1]}` +{seconds:.1f} s" for node, seconds in largest)
 
 
-def _overhead_finding(runs: dict, plain: float) -> list[str]:
+def _paired(runs: dict, orders: list[list[str]]) -> str:
+    """Runner / plain within each repeat, marking the repeats where the runner went first."""
+    return ", ".join(
+        f"{runner['seconds'] / plain['seconds']:.2f}"
+        + (" (runner first)" if index < len(orders) and orders[index][0] == "runner" else "")
+        for index, (runner, plain) in enumerate(zip(runs["runner"], runs["plain"], strict=False))
+    )
+
+
+def _overhead_finding(runs: dict, plain: float, orders: list[list[str]]) -> list[str]:
     own = ("audit copy", "publish", "rows changed", "runner (lock, ledger, rest)")
     runner_own = statistics.median(
         sum(r["phases"].get(phase, 0.0) for phase in own) for r in runs["runner"]
@@ -1150,7 +1161,8 @@ def _overhead_finding(runs: dict, plain: float) -> list[str]:
     plain_dbt = statistics.median(r["phases"]["dbt build"] for r in runs["plain"])
     head = (
         f"- **The runner's own work** (audit copy, ledger, publish) took {runner_own:.2f} s,"
-        f" {100 * runner_own / plain:.1f}% of the plain run."
+        f" {100 * runner_own / plain:.1f}% of the plain run. Runner / plain within each"
+        f" repeat: {_paired(runs, orders)}."
     )
     builds = f"{runner_dbt:.1f} s in the runner against {plain_dbt:.1f} s in plain (medians)"
     if runner_dbt <= plain_dbt:
@@ -1325,7 +1337,7 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         "  second on two cores.",
         f"  This is why the runner took {runner_first:.1f} s at {first['factor']}x and"
         f" {runner_last:.1f} s at {last['factor']}x.",
-        *_overhead_finding(runs, plain),
+        *_overhead_finding(runs, plain, results.get("day_step_orders", [])),
         *_merge_finding(summary, runs),
         *_floor_finding(noop, runner, full),
         "",
