@@ -1,4 +1,5 @@
-"""Each in-project generic test passes on good data and fails, with the right count, on bad data.
+"""Each in-project generic test passes on good data and fails, with the right count, on bad data;
+so does `unique` on `row_hash`, which must tell apart rows that differ and only those.
 
 A throwaway dbt project holds two small models per test and the repository's generic tests; the
 assertions read dbt's own results, as a user reading `dbt build` output would.
@@ -32,6 +33,17 @@ MODELS = {
         "select cast(day as date) as day from (values ('2018-09-01'), ('2018-09-02')) as d(day), "
         "range(100) as r(i) union all select cast('2018-09-03' as date) from range(10)"
     ),
+    # row_hash (macros/row_hash.sql): rows that differ only by a null, by values swapped between
+    # columns or by where one value ends and the next begins get different hashes; the same
+    # values twice, the same hash.
+    "hashes_good": (
+        "select {{ row_hash(['x', 'y']) }} as row_hash from (values ('a', null), (null, 'a'),"
+        " ('a', 'b'), ('b', 'a'), ('ab', ''), ('', 'ab'), (null, null)) as t(x, y)"
+    ),
+    "hashes_bad": (
+        "select {{ row_hash(['x', 'y']) }} as row_hash from (values ('a', 'b'), ('a', 'b'),"
+        " ('a', null)) as t(x, y)"
+    ),
 }
 
 SCHEMA = """
@@ -64,6 +76,10 @@ models:
           arguments: {date_column: day, tolerance: 0.5, min_rows: 20}
   - name: daily_bad
     data_tests: *daily
+  - name: hashes_good
+    columns: [{name: row_hash, data_tests: [unique]}]
+  - name: hashes_bad
+    columns: [{name: row_hash, data_tests: [unique]}]
 """
 
 # Failing rows each bad model must produce: the test names the offenders, not just "failed".
@@ -73,6 +89,7 @@ EXPECTED_FAILURES = {
     "prices_bad": 2,  # -1 below, 11 above
     "events_bad": 1,
     "daily_bad": 1,  # 2018-09-03 dropped from 100 to 10 rows
+    "hashes_bad": 1,  # ('a', 'b') twice
 }
 
 
