@@ -573,11 +573,12 @@ DAY_STEP_ORDERS = (
     ("runner", "plain", "noop", "plain_reflink"),
     ("plain_reflink", "plain", "noop", "runner"),
 )
-DAY_STEP_LABELS = {
-    "runner": "runner, one day",
-    "plain": "plain, one day",
-    "noop": "no-op floor",
-    "plain_reflink": "plain, reflinked",
+# What the log and the report call them.
+DAY_STEP_NAMES = {
+    "runner": "runner",
+    "plain": "plain",
+    "noop": "floor",
+    "plain_reflink": "reflinked plain",
 }
 
 
@@ -662,7 +663,7 @@ def run_benchmark(
         results.setdefault("day_step_orders", []).append(list(order))
         for name in order:
             runs[name].append(dbt_step(name, history, new_day, workdir))
-            log(f"  {DAY_STEP_LABELS[name]:<18}{runs[name][-1]['seconds']:7.2f} s")
+            log(f"  {DAY_STEP_NAMES[name]:<18}{runs[name][-1]['seconds']:7.2f} s")
             if name == "runner" and "rows_after" not in results:
                 results["rows_after"] = count_rows(history.work)
         runs["merge_dbt"].append(dbt_step("merge_dbt", history, new_day, workdir))
@@ -981,7 +982,9 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
         "cache (`posix_fadvise`): the runner's audit copy is a new file whose pages were never",
         "read, and a daily job finds a file written the day before. The day's steps swap"
         " places from one repeat to the next ("
-        + "; then ".join(", ".join(order) for order in DAY_STEP_ORDERS)
+        + "; then ".join(
+            ", ".join(DAY_STEP_NAMES[name] for name in order) for order in DAY_STEP_ORDERS
+        )
         + "), so what a step inherits from the one before it weighs on the runner and on"
         " plain alike. "
         + (
