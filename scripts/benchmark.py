@@ -564,7 +564,7 @@ def byte_copy_seconds(history: History) -> float:
     return seconds
 
 
-# In this order: noop follows plain.
+# The warm-up runs them in this order (noop follows plain); the measured repeats in DAY_STEP_ORDERS.
 DBT_STEPS = ("runner", "plain", "noop", "plain_reflink", "merge_dbt")
 # The order the day's steps take in a repeat, alternating: the runner first in one repeat and
 # last in the next, so whatever a step inherits from the one before it (the writeback of the
