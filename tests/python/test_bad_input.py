@@ -196,6 +196,7 @@ def published_day_one(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFacto
         landing_dir=root / "landing",
         duckdb_path=root / "warehouse" / "prod.duckdb",
         state_dir=root / "state",
+        prod_state_dir=root / "prod-state",
         retry_wait=0.1,
     )
     DeliveryPlan.build(seed=5, days=2, cache_dir=jafgen_cache).land(
@@ -217,8 +218,10 @@ def run_with_fault(
         landing_dir=tmp_path / "landing",
         duckdb_path=tmp_path / "warehouse" / "prod.duckdb",
         state_dir=tmp_path / "state",
+        prod_state_dir=tmp_path / "prod-state",
     )
     shutil.copytree(published.landing_dir, settings.landing_dir)
+    shutil.copytree(published.prod_state_dir, settings.prod_state_dir)
     settings.duckdb_path.parent.mkdir(parents=True)
     shutil.copy(published.duckdb_path, settings.duckdb_path)
     plan = DeliveryPlan.build(seed=5, days=2, faults=Faults((fault,)), cache_dir=jafgen_cache)
