@@ -156,8 +156,10 @@ def _key(settings: Settings) -> tuple[str, ...]:
 def _manifest(settings: Settings) -> Manifest | None:
     key = _key(settings)
     if key not in _manifests:
+        # No manifest.json here (a third of the parse): the build writes it, compiled.
         parsed = dbtRunner().invoke(
-            ["--quiet", "parse", "--project-dir", key[0], "--profiles-dir", key[0]]
+            ["--quiet", "parse", "--no-write-json"]
+            + ["--project-dir", key[0], "--profiles-dir", key[0]]
         )
         if not parsed.success:
             return None  # let the real command report the parse error
