@@ -51,6 +51,9 @@ class Settings:
     retry_wait: float = field(default_factory=lambda: float(_env("DURABLE_RETRY_WAIT", "1")))
     # DURABLE_ALERT_COMMAND: a shell command that receives a JSON payload on stdin on failure.
     alert_command: str = field(default_factory=lambda: _env("DURABLE_ALERT_COMMAND", ""))
+    # DURABLE_BUILD_ALL=1: every window builds and tests the whole project, not only what its
+    # deliveries feed and the project changed (durable/selection.py).
+    build_all: bool = field(default_factory=lambda: _env("DURABLE_BUILD_ALL", "") == "1")
     # DURABLE_PG_HOST / _PORT / _USER / _PASSWORD / _DATABASE: the PostgreSQL target's server
     # (what `scripts/postgres.sh start` prints); read by profiles.yml and durable.postgres.
     pg_host: str = field(default_factory=lambda: _env("DURABLE_PG_HOST", "127.0.0.1"))

@@ -267,6 +267,8 @@ def load_landing_postgres(
 class PostgresPublisher:
     """Write-audit-publish with schemas: build in `<schema>__audit`, publish by renaming it."""
 
+    copies_every_relation = False  # tables only: each build recreates the views
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.production = settings.schema

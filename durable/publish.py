@@ -45,6 +45,10 @@ def _fsync(path: Path) -> None:
 class Publisher(Protocol):
     """Write-audit-publish for one engine; the runner needs nothing else from it."""
 
+    # The audit copy holds every relation of production, views included, so a build may select
+    # part of the project (durable/selection.py); otherwise each build must run it all.
+    copies_every_relation: bool
+
     def audit_settings(self) -> Settings:
         """Settings that point dbt and the loader at the audit copy."""
 
@@ -84,6 +88,8 @@ def publisher_for(settings: Settings) -> Publisher:
 
 
 class DuckDBPublisher:
+    copies_every_relation = True  # a copy of the file
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.production = settings.duckdb_path

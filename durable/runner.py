@@ -1,10 +1,11 @@
 """`durable run`: heal every due window through write-audit-publish, one window at a time.
 
 For each window: copy production to a private audit file, load the window's deliveries into it,
-`dbt build` there (models, snapshots, contracts and every test), and publish by atomic rename only
-if everything passed. Transient faults are retried with backoff; after one part-way through the
-DAG only the failed and skipped nodes run again (`dbt retry`). Deterministic faults stop the run
-at once with the node and the reason, call the alert hook, and leave production as it was.
+`dbt build` there (the models, snapshots, contracts and tests that its deliveries and the project's
+changes reach: durable/selection.py), and publish by atomic rename only if everything passed.
+Transient faults are retried with backoff; after one part-way through the DAG only the failed and
+skipped nodes run again (`dbt retry`). Deterministic faults stop the run at once with the node and
+the reason, call the alert hook, and leave production as it was.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from durable.lock import run_lock
 from durable.progress import NodeProgress
 from durable.publish import publisher_for
 from durable.retry import TransientError, is_transient, policy
+from durable.selection import build_selection
 from durable.windows import due_dates
 
 console = Console(stderr=True)
@@ -51,6 +53,7 @@ class WindowReport:
     invocations: list[str] = field(default_factory=list)
     rows_changed: dict[str, int] = field(default_factory=dict)
     files_loaded: int = 0
+    selection: list[str] = field(default_factory=list)  # none: the whole project
 
     @property
     def tests_passed(self) -> int:
@@ -209,6 +212,10 @@ class Runner:
             if load.rejected:
                 problems = "; ".join(f"{f.source_file}: {f.message}" for f in load.rejected)
                 raise BadInput(f"delivery rejected: {problems}")
+            if self.publisher.copies_every_relation and not self.settings.build_all:
+                window.selection = build_selection(
+                    load, window.start, window.end, self.settings.prod_state_dir
+                )
         failpoint("build:before")
         with NodeProgress(self.progress, label) as progress:
             if resuming:  # only the failed and skipped nodes of the last attempt
@@ -216,7 +223,7 @@ class Runner:
             else:
                 outcome = dbt.invoke(
                     audit_settings,
-                    ["build"],
+                    ["build", *window.selection],
                     dbt.window_vars(window.start, window.end),
                     quiet=True,
                     callbacks=[progress],

@@ -278,6 +278,8 @@ def load_landing_spark(
 class SparkPublisher:
     """Build and test in the idle copy of the schemas; publish by re-pointing production views."""
 
+    copies_every_relation = False  # tables only: each build recreates the views
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.schemas = (settings.schema, settings.raw_schema)

@@ -192,11 +192,14 @@ def step_full_refresh(settings: Settings, day: date, workdir: Path) -> dict:
 def step_plain(settings: Settings, day: date, workdir: Path) -> dict:
     """Load the day, then `dbt build` its window: the pipeline without the runner around it."""
     from durable import dbt, pipeline
+    from durable.selection import build_selection
 
     began = time.perf_counter()
     load = pipeline.load(settings, day)
     loaded = time.perf_counter()
-    outcome = dbt.invoke(settings, ["build"], dbt.window_vars(day, day), quiet=True)
+    # The command the runner runs: what the day's deliveries feed (durable/selection.py).
+    selection = build_selection(load, day, day, settings.prod_state_dir)
+    outcome = dbt.invoke(settings, ["build", *selection], dbt.window_vars(day, day), quiet=True)
     _check(outcome)
     ended = time.perf_counter()
     return {

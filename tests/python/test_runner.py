@@ -24,6 +24,7 @@ import pytest
 from checks import query_function, warehouse_checksums
 from conftest import ENGINES, connect, engine_server
 from durable.config import PROJECT_DIR, Settings
+from durable.dbt import forget_manifest
 from durable.errors import ExitCode
 from durable.ledger import Ledger
 from durable.publish import publisher_for
@@ -40,6 +41,7 @@ def settings_for(root: Path, **overrides: object) -> Settings:
             landing_dir=root / "landing",
             duckdb_path=root / "warehouse" / "prod.duckdb",
             state_dir=root / "state",
+            prod_state_dir=root / "prod-state",
             lock_timeout=5,
             retry_wait=0.2,
         ),
@@ -53,6 +55,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         DURABLE_LANDING_DIR=str(settings.landing_dir),
         DURABLE_DUCKDB_PATH=str(settings.duckdb_path),
         DURABLE_STATE_DIR=str(settings.state_dir),
+        DURABLE_PROD_STATE_DIR=str(settings.prod_state_dir),
         DURABLE_LOCK_TIMEOUT=str(settings.lock_timeout),
         DURABLE_RETRY_WAIT=str(settings.retry_wait),
         DURABLE_PROJECT_DIR=str(settings.project_dir),
@@ -261,7 +264,8 @@ def test_transient_lock_is_retried_and_the_attempts_recorded(
     assert "Could not set lock" in result.stderr
 
 
-def test_sql_error_fails_once_naming_the_model(small_plan: DeliveryPlan, tmp_path: Path) -> None:
+def copy_project(tmp_path: Path) -> Path:
+    """The dbt project alone (no data, no Python tests), to edit without touching the real one."""
     project = tmp_path / "project"
     shutil.copytree(
         PROJECT_DIR,
@@ -269,6 +273,11 @@ def test_sql_error_fails_once_naming_the_model(small_plan: DeliveryPlan, tmp_pat
         ignore=shutil.ignore_patterns(".venv", "data", "target", "logs", ".git", "tests"),
     )
     shutil.copytree(PROJECT_DIR / "tests" / "generic", project / "tests" / "generic")
+    return project
+
+
+def test_sql_error_fails_once_naming_the_model(small_plan: DeliveryPlan, tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
     broken = project / "models" / "marts" / "dim_stores.sql"
     broken.write_text(broken.read_text().replace("tax_rate,", "tax_rate_typo,"))
     settings = settings_for(tmp_path, project_dir=project)
@@ -279,6 +288,46 @@ def test_sql_error_fails_once_naming_the_model(small_plan: DeliveryPlan, tmp_pat
     assert "dim_stores" in report.failure and "tax_rate_typo" in report.failure
     assert report.windows[0].attempts == 1, "a SQL error is never retried"
     assert not settings.duckdb_path.exists(), "nothing was published"
+
+
+def test_a_window_builds_what_its_deliveries_feed_and_what_the_project_changed(
+    small_plan: DeliveryPlan, tmp_path: Path
+) -> None:
+    project = copy_project(tmp_path)
+    settings = settings_for(tmp_path / "selected", project_dir=project)
+    first, second = small_plan.delivery_dates[:2]
+    small_plan.land(settings.landing_dir, only=first)
+    assert Runner(settings, progress="quiet").run().exit_code == ExitCode.OK
+    # The same production, landing and state, run by a twin that builds the whole project.
+    shutil.copytree(tmp_path / "selected", tmp_path / "everything")
+    everything = settings_for(tmp_path / "everything", project_dir=project, build_all=True)
+
+    # A change to a mart ships the next day, though its source (stores) delivers nothing then.
+    dim_stores = project / "models" / "marts" / "dim_stores.sql"
+    dim_stores.write_text(
+        dim_stores.read_text().replace("store_name,", "upper(store_name) as store_name,")
+    )
+    for root in (settings, everything):
+        forget_manifest(publisher_for(root).audit_settings())  # as a new day's process would
+        small_plan.land(root.landing_dir, only=second)
+    delivered = {p.parent.parent.name for p in settings.landing_dir.glob(f"*/dt={second}/*.csv")}
+    assert "orders" in delivered and not {"stores", "products"} & delivered
+
+    selected = Runner(settings, progress="quiet").run()
+    assert selected.exit_code == ExitCode.OK, selected.failure
+    whole = Runner(everything, progress="quiet").run()
+    assert whole.exit_code == ExitCode.OK, whole.failure
+
+    ran = selected.windows[0].nodes
+    assert "model.jaffle_shop.fct_orders" in ran, "what the day's orders feed is rebuilt"
+    assert "model.jaffle_shop.dim_stores" in ran, "the changed model is rebuilt"
+    assert "model.jaffle_shop.stg_jaffle__products" not in ran, "nothing new reached products"
+    assert any(n.startswith("test.jaffle_shop.source_") for n in ran), "source tests run daily"
+    assert len(ran) < len(whole.windows[0].nodes)
+    assert production(settings) == production(everything), "the same tables either way"
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        names = con.execute("select store_name from analytics.dim_stores").fetchall()
+    assert names and all(name == name.upper() for (name,) in names)
 
 
 def test_failing_test_blocks_publish_and_alerts(small_plan: DeliveryPlan, tmp_path: Path) -> None:
