@@ -53,7 +53,6 @@ class WindowReport:
     invocations: list[str] = field(default_factory=list)
     rows_changed: dict[str, int] = field(default_factory=dict)
     files_loaded: int = 0
-    selection: list[str] = field(default_factory=list)  # none: the whole project
 
     @property
     def tests_passed(self) -> int:
@@ -195,6 +194,7 @@ class Runner:
         window.attempts += 1
         audit_settings = self.publisher.audit_settings()
         resuming = bool(window.nodes)
+        selection: list[str] = []  # none: the whole project
         if not resuming:
             self.publisher.open_audit()
             try:
@@ -213,7 +213,7 @@ class Runner:
                 problems = "; ".join(f"{f.source_file}: {f.message}" for f in load.rejected)
                 raise BadInput(f"delivery rejected: {problems}")
             if self.publisher.copies_every_relation and not self.settings.build_all:
-                window.selection = build_selection(
+                selection = build_selection(
                     load, window.start, window.end, self.settings.prod_state_dir
                 )
         failpoint("build:before")
@@ -223,7 +223,7 @@ class Runner:
             else:
                 outcome = dbt.invoke(
                     audit_settings,
-                    ["build", *window.selection],
+                    ["build", *selection],
                     dbt.window_vars(window.start, window.end),
                     quiet=True,
                     callbacks=[progress],
