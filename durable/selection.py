@@ -17,8 +17,8 @@ from datetime import date
 from pathlib import Path
 
 from durable.landing import LoadReport
+from durable.sources import SOURCE
 
-SOURCE = "jaffle"
 # Written by every load, whatever it delivered: the file accounting and quarantine read them.
 LEDGER_TABLES = ("landed_files", "rejected_rows")
 

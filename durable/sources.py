@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 SOURCES_YAML = Path("models/staging/jaffle/_jaffle__sources.yml")
+SOURCE = "jaffle"  # the dbt source the landed entities belong to
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class SourceTable:
 def load_source_tables(project_dir: Path) -> list[SourceTable]:
     """Entities of the `jaffle` source, in the order the YAML lists them."""
     document = yaml.safe_load((project_dir / SOURCES_YAML).read_text())
-    (source,) = [s for s in document["sources"] if s["name"] == "jaffle"]
+    (source,) = [s for s in document["sources"] if s["name"] == SOURCE]
     default_policy = (source.get("meta") or {}).get("drift_policy", {})
     tables = []
     for table in source["tables"]:
