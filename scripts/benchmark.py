@@ -1246,6 +1246,7 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
     runner_last = statistics.median(last["runner"])
     memory_limit = results["machine"].get("duckdb memory_limit", "?")
     snapshot = _node_medians(runs["runner"]).get("snapshot.jaffle_shop.snap_order_status", 0.0)
+    nodes = _node_count(runs["noop"])
     return [
         "## Findings",
         "",
@@ -1339,8 +1340,7 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         "",
         *_copy_finding(runs, results, phases.get("audit copy", 0.0), runner, full),
         f"- **dbt's fixed cost and the window's own work**: the no-op floor ({noop:.1f} s) is",
-        f"  start-up, {_node_count(runs['noop'])} nodes (data tests, unit tests, snapshots) and"
-        " the same window's SQL,",
+        f"  start-up, {nodes} nodes (data tests, unit tests, snapshots) and the same window's SQL,",
         "  since a re-run of a window recomputes it (idempotent, writes nothing). The window",
         "  is the new day plus the 3-day lookback and the items of every order whose status",
         "  changed in it, a few percent of the history's rows, not 0.1%.",
@@ -1360,7 +1360,7 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         f" {runner_last:.1f} s at {last['factor']}x.",
         *_overhead_finding(runs, plain, results.get("day_step_orders", [])),
         *_merge_finding(summary, runs),
-        *_floor_finding(noop, runner, full, _node_count(runs["noop"])),
+        *_floor_finding(noop, runner, full, nodes),
         "",
         "The machine (two cores, one disk) runs each step in turn; single figures carry noise",
         "of tens of percent, the ratios are what to read.",
