@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -84,12 +85,18 @@ def invoke(
     callbacks: Sequence[Callback] = (),
 ) -> DbtOutcome:
     """Run one dbt command against the settings' target and collect per-node outcomes."""
-    # profiles.yml and the sources read these; set for this invocation only, so one with audit
+    with _environment(settings):
+        return _invoke(settings, args, variables, quiet, callbacks)
+
+
+@contextmanager
+def _environment(settings: Settings) -> Iterator[None]:
+    # profiles.yml and the sources read these; set for this call only, so one with audit
     # settings (another schema, another file) never becomes the default of a later Settings().
     saved = {name: os.environ.get(name) for name in settings.dbt_environment()}
     os.environ.update(settings.dbt_environment())
     try:
-        return _invoke(settings, args, variables, quiet, callbacks)
+        yield
     finally:
         for name, value in saved.items():
             if value is None:
@@ -151,6 +158,12 @@ def _invoke(
 def _key(settings: Settings) -> tuple[str, ...]:
     # Relations in a manifest are qualified with the profile's database and schemas.
     return (str(settings.project_dir), *settings.dbt_environment().values())
+
+
+def manifest(settings: Settings) -> Manifest | None:
+    """The parsed project, once per process and settings; None when it does not parse."""
+    with _environment(settings):
+        return _manifest(settings)
 
 
 def _manifest(settings: Settings) -> Manifest | None:

@@ -37,7 +37,12 @@ from durable.lock import run_lock
 from durable.progress import NodeProgress
 from durable.publish import publisher_for
 from durable.retry import TransientError, is_transient, policy
-from durable.selection import build_selection
+from durable.selection import (
+    build_selection,
+    code_fingerprint,
+    record_unit_tests_passed,
+    unit_test_selection,
+)
 from durable.windows import due_dates
 
 console = Console(stderr=True)
@@ -53,6 +58,7 @@ class WindowReport:
     invocations: list[str] = field(default_factory=list)
     rows_changed: dict[str, int] = field(default_factory=dict)
     files_loaded: int = 0
+    code_fingerprint: str | None = None  # of the code built: production records it on publish
 
     @property
     def tests_passed(self) -> int:
@@ -169,6 +175,7 @@ class Runner:
             self.publisher.publish(run_id, [(start, end)])
             ledger.update_window(run_id, start, end, state="published")
             self._save_production_manifest()
+            record_unit_tests_passed(window.code_fingerprint, self.settings.prod_state_dir)
             console.print(
                 f"[green]published[/green] {label}: {window.tests_passed} tests passed, "
                 f"{sum(window.rows_changed.values())} rows changed, "
@@ -212,9 +219,14 @@ class Runner:
             if load.rejected:
                 problems = "; ".join(f"{f.source_file}: {f.message}" for f in load.rejected)
                 raise BadInput(f"delivery rejected: {problems}")
-            if self.publisher.copies_every_relation and not self.settings.build_all:
-                selection = build_selection(
-                    load, window.start, window.end, self.settings.prod_state_dir
+            window.code_fingerprint = code_fingerprint(audit_settings)
+            if not self.settings.build_all:
+                if self.publisher.copies_every_relation:
+                    selection = build_selection(
+                        load, window.start, window.end, self.settings.prod_state_dir
+                    )
+                selection += unit_test_selection(
+                    window.code_fingerprint, self.settings.prod_state_dir, selection
                 )
         failpoint("build:before")
         with NodeProgress(self.progress, label) as progress:

@@ -7,20 +7,32 @@ the sources it delivered, the nodes the project changed since the production man
 delivery), and the sources' own tests, which must run every day: they are what notices a
 delivery that did not come. Without a production manifest (the first run) it builds everything.
 
+Unit tests run whenever the code changed since they last passed in production, all of them, and
+not otherwise: their inputs are fixtures, so on the same code and versions they can only repeat
+their last result (dbt Labs recommends leaving them out of production builds altogether).
+
 Only where the audit copy holds every relation of production (DuckDB's copy of the file): the
 PostgreSQL and Spark audit schemas copy tables, not views, so their builds run the whole project.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
+from durable import dbt
+from durable.config import Settings
 from durable.landing import LoadReport
 from durable.sources import SOURCE
 
 # Written by every load, whatever it delivered: the file accounting and quarantine read them.
 LEDGER_TABLES = ("landed_files", "rejected_rows")
+# In the production state: the fingerprint of the code the unit tests last passed on.
+UNIT_TESTS_PASSED = "unit-tests-passed"
+# Besides the project's files, what a unit test's result can depend on.
+VERSIONED = ("dbt-core", "dbt-adapters", "dbt-duckdb", "dbt-postgres", "dbt-spark", "duckdb")
 
 
 def delivered_entities(load: LoadReport, start: date, end: date) -> list[str]:
@@ -51,3 +63,43 @@ def build_selection(
         "--state",
         str(production_state),
     ]
+
+
+def code_fingerprint(settings: Settings) -> str | None:
+    """A digest of the code a build runs: every file dbt parsed (the project's and dbt's own
+    macros), dbt_project.yml and profiles.yml, the target and the versions of dbt and DuckDB.
+    None when the project does not parse (the build reports why)."""
+    manifest = dbt.manifest(settings)
+    if manifest is None:
+        return None
+    digest = hashlib.sha256()
+    for file_id in sorted(manifest.files):
+        digest.update(f"{file_id} {manifest.files[file_id].checksum.checksum}\n".encode())
+    for name in ("dbt_project.yml", "profiles.yml"):
+        path = settings.project_dir / name
+        digest.update(path.read_bytes() if path.exists() else b"")
+    digest.update(f"target={settings.target}\n".encode())
+    for package in VERSIONED:
+        try:
+            version = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{package}={version}\n".encode())
+    return digest.hexdigest()
+
+
+def unit_test_selection(
+    fingerprint: str | None, production_state: Path, selection: list[str]
+) -> list[str]:
+    """Leave the unit tests out on code they passed on; after any change, select all of them."""
+    passed = production_state / UNIT_TESTS_PASSED
+    if fingerprint and passed.exists() and passed.read_text().strip() == fingerprint:
+        return ["--exclude-resource-type", "unit_test"]
+    return ["--select", "resource_type:unit_test"] if selection else []  # none: all are built
+
+
+def record_unit_tests_passed(fingerprint: str | None, production_state: Path) -> None:
+    """After a publish: its build ran every unit test on this code, or they had passed on it."""
+    if fingerprint:
+        production_state.mkdir(parents=True, exist_ok=True)
+        (production_state / UNIT_TESTS_PASSED).write_text(fingerprint + "\n")

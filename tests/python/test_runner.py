@@ -25,10 +25,11 @@ from checks import query_function, warehouse_checksums
 from conftest import ENGINES, connect, engine_server
 from durable.config import PROJECT_DIR, Settings
 from durable.dbt import forget_manifest
+from durable.dbt import manifest as dbt_manifest
 from durable.errors import ExitCode
 from durable.ledger import Ledger
 from durable.publish import publisher_for
-from durable.runner import Runner
+from durable.runner import Runner, RunReport
 from durable.simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
@@ -328,6 +329,53 @@ def test_a_window_builds_what_its_deliveries_feed_and_what_the_project_changed(
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         names = con.execute("select store_name from analytics.dim_stores").fetchall()
     assert names and all(name == name.upper() for (name,) in names)
+
+
+def test_unit_tests_gate_each_code_change_and_are_left_out_on_code_they_passed_on(
+    small_plan: DeliveryPlan, tmp_path: Path
+) -> None:
+    project = copy_project(tmp_path)
+    settings = settings_for(tmp_path / "run", project_dir=project)
+    audit = publisher_for(settings).audit_settings()
+
+    def run_day(day: date) -> RunReport:
+        forget_manifest(audit)  # as a new day's process would
+        small_plan.land(settings.landing_dir, only=day)
+        return Runner(settings, progress="quiet").run()
+
+    def unit_tests(report: RunReport) -> set[str]:
+        nodes = report.windows[0].nodes.values()
+        return {n.unique_id for n in nodes if n.resource_type == "unit_test"}
+
+    first, second, third = small_plan.delivery_dates[:3]
+    day_one = run_day(first)
+    assert day_one.exit_code == ExitCode.OK, day_one.failure
+    every_unit_test = set(dbt_manifest(audit).unit_tests)
+    assert len(every_unit_test) >= 5 and unit_tests(day_one) == every_unit_test
+
+    day_two = run_day(second)
+    assert day_two.exit_code == ExitCode.OK, day_two.failure
+    assert unit_tests(day_two) == set(), "the same code: they could only pass again"
+    assert day_two.windows[0].tests_passed > 0, "the data tests still gate the day"
+    published = sha256(settings.duckdb_path)
+
+    # An edit that stops recomputing an order when one of its items arrives late.
+    fct_orders = project / "models" / "marts" / "fct_orders.sql"
+    late_items = (
+        "    union\n    select order_id from order_items\n"
+        "    where {{ changed_in_window('updated_at', '_delivery_date') }}\n"
+    )
+    assert late_items in fct_orders.read_text()
+    fct_orders.write_text(fct_orders.read_text().replace(late_items, ""))
+
+    day_three = run_day(third)
+    assert day_three.exit_code == ExitCode.AUDIT_FAILED, day_three.failure
+    assert unit_tests(day_three) == every_unit_test, "a change runs every unit test"
+    failed = [n.unique_id for n in day_three.windows[0].nodes.values() if n.status == "fail"]
+    assert failed == [
+        "unit_test.jaffle_shop.fct_orders.fct_orders_merges_late_rows_within_the_lookback_only"
+    ]
+    assert sha256(settings.duckdb_path) == published, "production is unchanged"
 
 
 def test_failing_test_blocks_publish_and_alerts(small_plan: DeliveryPlan, tmp_path: Path) -> None:
