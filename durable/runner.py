@@ -37,12 +37,7 @@ from durable.lock import run_lock
 from durable.progress import NodeProgress
 from durable.publish import publisher_for
 from durable.retry import TransientError, is_transient, policy
-from durable.selection import (
-    build_selection,
-    code_fingerprint,
-    record_unit_tests_passed,
-    unit_test_selection,
-)
+from durable.selection import build_arguments, code_fingerprint, record_unit_tests_passed
 from durable.windows import due_dates
 
 console = Console(stderr=True)
@@ -174,8 +169,7 @@ class Runner:
             failpoint("publish:before")
             self.publisher.publish(run_id, [(start, end)])
             ledger.update_window(run_id, start, end, state="published")
-            self._save_production_manifest()
-            record_unit_tests_passed(window.code_fingerprint, self.settings.prod_state_dir)
+            self._save_production_state(window.code_fingerprint)
             console.print(
                 f"[green]published[/green] {label}: {window.tests_passed} tests passed, "
                 f"{sum(window.rows_changed.values())} rows changed, "
@@ -201,7 +195,7 @@ class Runner:
         window.attempts += 1
         audit_settings = self.publisher.audit_settings()
         resuming = bool(window.nodes)
-        selection: list[str] = []  # none: the whole project
+        arguments: list[str] = []  # none: the whole project, unit tests included
         if not resuming:
             self.publisher.open_audit()
             try:
@@ -221,12 +215,13 @@ class Runner:
                 raise BadInput(f"delivery rejected: {problems}")
             window.code_fingerprint = code_fingerprint(audit_settings)
             if not self.settings.build_all:
-                if self.publisher.copies_every_relation:
-                    selection = build_selection(
-                        load, window.start, window.end, self.settings.prod_state_dir
-                    )
-                selection += unit_test_selection(
-                    window.code_fingerprint, self.settings.prod_state_dir, selection
+                arguments = build_arguments(
+                    load,
+                    window.start,
+                    window.end,
+                    self.settings.prod_state_dir,
+                    window.code_fingerprint,
+                    by_delivery=self.publisher.copies_every_relation,
                 )
         failpoint("build:before")
         with NodeProgress(self.progress, label) as progress:
@@ -235,7 +230,7 @@ class Runner:
             else:
                 outcome = dbt.invoke(
                     audit_settings,
-                    ["build", *selection],
+                    ["build", *arguments],
                     dbt.window_vars(window.start, window.end),
                     quiet=True,
                     callbacks=[progress],
@@ -265,8 +260,9 @@ class Runner:
             raise BuildError(f"window {label}: build error in {described}")
         raise AuditFailed(f"window {label}: audit failed, publish blocked: {described}")
 
-    def _save_production_manifest(self) -> None:
-        """Keep the manifest of what production now runs: slim CI defers to it."""
+    def _save_production_state(self, code_fingerprint: str | None) -> None:
+        """Keep the manifest of what production now runs (slim CI defers to it) and the
+        fingerprint of the code its unit tests passed on."""
         target = Path(os.environ.get("DBT_TARGET_PATH") or self.settings.project_dir / "target")
         manifest = (target if target.is_absolute() else self.settings.project_dir / target) / (
             "manifest.json"
@@ -274,6 +270,7 @@ class Runner:
         if manifest.exists():
             self.settings.prod_state_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(manifest, self.settings.prod_state_dir / "manifest.json")
+        record_unit_tests_passed(code_fingerprint, self.settings.prod_state_dir)
 
     def _alert(self, report: RunReport) -> None:
         last = report.windows[-1] if report.windows else None

@@ -88,6 +88,20 @@ def code_fingerprint(settings: Settings) -> str | None:
     return digest.hexdigest()
 
 
+def build_arguments(
+    load: LoadReport,
+    start: date | None,
+    end: date | None,
+    production_state: Path,
+    fingerprint: str | None,
+    by_delivery: bool,
+) -> list[str]:
+    """What follows `build` in the window's command: its selection when `by_delivery` (the audit
+    copy holds every relation), else the whole project; with the unit tests or without them."""
+    selection = build_selection(load, start, end, production_state) if by_delivery else []
+    return selection + unit_test_selection(fingerprint, production_state, selection)
+
+
 def unit_test_selection(
     fingerprint: str | None, production_state: Path, selection: list[str]
 ) -> list[str]:

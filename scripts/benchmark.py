@@ -192,16 +192,17 @@ def step_full_refresh(settings: Settings, day: date, workdir: Path) -> dict:
 def step_plain(settings: Settings, day: date, workdir: Path) -> dict:
     """Load the day, then `dbt build` its window: the pipeline without the runner around it."""
     from durable import dbt, pipeline
-    from durable.selection import build_selection, code_fingerprint, unit_test_selection
+    from durable.selection import build_arguments, code_fingerprint
 
     began = time.perf_counter()
     load = pipeline.load(settings, day)
     loaded = time.perf_counter()
     # The command the runner runs: what the day's deliveries feed, and the unit tests only on
     # code they have not passed on yet (durable/selection.py).
-    selection = build_selection(load, day, day, settings.prod_state_dir)
-    selection += unit_test_selection(code_fingerprint(settings), settings.prod_state_dir, selection)
-    outcome = dbt.invoke(settings, ["build", *selection], dbt.window_vars(day, day), quiet=True)
+    arguments = build_arguments(
+        load, day, day, settings.prod_state_dir, code_fingerprint(settings), by_delivery=True
+    )
+    outcome = dbt.invoke(settings, ["build", *arguments], dbt.window_vars(day, day), quiet=True)
     _check(outcome)
     ended = time.perf_counter()
     return {
