@@ -6,6 +6,9 @@ the sources it delivered, the nodes the project changed since the production man
 (`state:modified+`: an edited model is rebuilt the day it ships, not on its source's next
 delivery), and the sources' own tests, which must run every day: they are what notices a
 delivery that did not come. Without a production manifest (the first run) it builds everything.
+On the code production last published (same fingerprint, below) `state:modified+` is empty by
+construction, so the build is not handed the production manifest to compare with (reading it
+is most of a second of the day's Python before the first node starts).
 
 Unit tests run whenever the code changed since they last passed in production, all of them, and
 not otherwise: their inputs are fixtures, so on the same code and versions they can only repeat
@@ -47,34 +50,42 @@ def delivered_entities(load: LoadReport, start: date, end: date) -> list[str]:
 
 
 def build_selection(
-    load: LoadReport, start: date | None, end: date | None, production_state: Path
+    load: LoadReport,
+    start: date | None,
+    end: date | None,
+    production_state: Path,
+    code_changed: bool = True,
 ) -> list[str]:
-    """The `--select` (and `--state`) arguments of the window's build; none builds everything."""
+    """The `--select` (and `--state`) arguments of the window's build; none builds everything.
+    `code_changed`: the code differs from what production last published, so what it changed
+    (`state:modified+` against the production manifest) is built too."""
     if start is None or end is None or not (production_state / "manifest.json").exists():
         return []
     feeds = [f"source:{SOURCE}.{name}+" for name in delivered_entities(load, start, end)]
     ledger = [f"source:{SOURCE}.{name}+" for name in LEDGER_TABLES]
+    changed = ["state:modified+", "--state", str(production_state)] if code_changed else []
     return [
         "--select",
         f"source:{SOURCE}",  # the source tests, e.g. that today's orders arrived
         *feeds,
         *ledger,
-        "state:modified+",
-        "--state",
-        str(production_state),
+        *changed,
     ]
 
 
 def code_fingerprint(settings: Settings) -> str | None:
     """A digest of the code a build runs: every file dbt parsed (the project's and dbt's own
-    macros), dbt_project.yml and profiles.yml, the target and the versions of dbt and DuckDB.
-    None when the project does not parse (the build reports why)."""
+    macros), the environment variables they read, dbt_project.yml and profiles.yml, the target
+    and the versions of dbt and DuckDB. None when the project does not parse (the build reports
+    why)."""
     manifest = dbt.manifest(settings)
     if manifest is None:
         return None
     digest = hashlib.sha256()
     for file_id in sorted(manifest.files):
         digest.update(f"{file_id} {manifest.files[file_id].checksum.checksum}\n".encode())
+    for name, value in sorted(manifest.env_vars.items()):  # env_var() in the project's files
+        digest.update(f"env {name}={value}\n".encode())
     for name in ("dbt_project.yml", "profiles.yml"):
         path = settings.project_dir / name
         digest.update(path.read_bytes() if path.exists() else b"")
@@ -98,16 +109,20 @@ def build_arguments(
 ) -> list[str]:
     """What follows `build` in the window's command: its selection when `by_delivery` (the audit
     copy holds every relation), else the whole project; with the unit tests or without them."""
-    selection = build_selection(load, start, end, production_state) if by_delivery else []
-    return selection + unit_test_selection(fingerprint, production_state, selection)
+    changed = not published(fingerprint, production_state)
+    selection = build_selection(load, start, end, production_state, changed) if by_delivery else []
+    return selection + unit_test_selection(changed, selection)
 
 
-def unit_test_selection(
-    fingerprint: str | None, production_state: Path, selection: list[str]
-) -> list[str]:
-    """Leave the unit tests out on code they passed on; after any change, select all of them."""
+def published(fingerprint: str | None, production_state: Path) -> bool:
+    """The code is what production last published, and its unit tests passed on it."""
     passed = production_state / UNIT_TESTS_PASSED
-    if fingerprint and passed.exists() and passed.read_text().strip() == fingerprint:
+    return bool(fingerprint) and passed.exists() and passed.read_text().strip() == fingerprint
+
+
+def unit_test_selection(code_changed: bool, selection: list[str]) -> list[str]:
+    """Leave the unit tests out on code they passed on; after any change, select all of them."""
+    if not code_changed:
         return ["--exclude-resource-type", "unit_test"]
     return ["--select", "resource_type:unit_test"] if selection else []  # none: all are built
 
