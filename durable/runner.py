@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -197,13 +198,18 @@ class Runner:
         resuming = bool(window.nodes)
         arguments: list[str] = []  # none: the whole project, unit tests included
         if not resuming:
-            self.publisher.open_audit()
-            try:
-                load = pipeline.load(audit_settings, window.end)
-            except Exception as error:  # engines raise their own types; the message tells
-                if is_transient(str(error)):
-                    raise TransientError(str(error)) from error
-                raise
+            # dbt parses the project (a second of Python) while the files are copied and loaded
+            # (mostly the engine's work): the build needs both, and neither needs the other.
+            with ThreadPoolExecutor(max_workers=1) as parser:
+                fingerprint = parser.submit(code_fingerprint, audit_settings)
+                self.publisher.open_audit()
+                try:
+                    load = pipeline.load(audit_settings, window.end)
+                except Exception as error:  # engines raise their own types; the message tells
+                    if is_transient(str(error)):
+                        raise TransientError(str(error)) from error
+                    raise
+                window.code_fingerprint = fingerprint.result()
             window.files_loaded = len(load.new_files)
             for accepted in load.new_files:
                 if accepted.message:  # drift the source's policy accepts: loaded, and reported
@@ -213,7 +219,6 @@ class Runner:
             if load.rejected:
                 problems = "; ".join(f"{f.source_file}: {f.message}" for f in load.rejected)
                 raise BadInput(f"delivery rejected: {problems}")
-            window.code_fingerprint = code_fingerprint(audit_settings)
             if not self.settings.build_all:
                 arguments = build_arguments(
                     load,

@@ -197,17 +197,23 @@ def step_plain(settings: Settings, day: date, workdir: Path) -> dict:
     began = time.perf_counter()
     load = pipeline.load(settings, day)
     loaded = time.perf_counter()
+    fingerprint = code_fingerprint(settings)  # dbt's parse, one after the other here
+    parsed = time.perf_counter()
     # The command the runner runs: what the day's deliveries feed, and the unit tests only on
     # code they have not passed on yet (durable/selection.py).
     arguments = build_arguments(
-        load, day, day, settings.prod_state_dir, code_fingerprint(settings), by_delivery=True
+        load, day, day, settings.prod_state_dir, fingerprint, by_delivery=True
     )
     outcome = dbt.invoke(settings, ["build", *arguments], dbt.window_vars(day, day), quiet=True)
     _check(outcome)
     ended = time.perf_counter()
     return {
         "seconds": ended - began,
-        "phases": {"load": loaded - began, "dbt build": ended - loaded},
+        "phases": {
+            "load": loaded - began,
+            "dbt parse": parsed - loaded,
+            "dbt build": ended - parsed,
+        },
         "files_loaded": len(load.new_files),
         "nodes": _nodes(outcome),
     }
@@ -262,6 +268,7 @@ def step_runner(settings: Settings, day: date, workdir: Path) -> dict:
     from durable.runner import Runner
 
     phases: dict[str, float] = {}
+    ends: dict[str, float] = {}
     nodes: dict = {}
 
     def timed(name: str, function):  # noqa: ANN001, ANN202
@@ -270,7 +277,8 @@ def step_runner(settings: Settings, day: date, workdir: Path) -> dict:
             try:
                 return function(*args, **kwargs)
             finally:
-                phases[name] = phases.get(name, 0.0) + time.perf_counter() - began
+                ends[name] = time.perf_counter()
+                phases[name] = phases.get(name, 0.0) + ends[name] - began
 
         return wrapper
 
@@ -282,8 +290,8 @@ def step_runner(settings: Settings, day: date, workdir: Path) -> dict:
         return outcome
 
     dbt.invoke = timed("dbt build", invoke)
-    # The parse, which the runner now asks for before the build (the code's fingerprint).
-    dbt.manifest = timed("dbt build", dbt.manifest)
+    # The parse (the code's fingerprint), which the runner runs while it copies and loads.
+    dbt.manifest = timed("parse", dbt.manifest)
     pipeline.load = timed("load", pipeline.load)
     runner = Runner(settings, progress="quiet")
     publisher = runner.publisher
@@ -295,10 +303,16 @@ def step_runner(settings: Settings, day: date, workdir: Path) -> dict:
     seconds = time.perf_counter() - began
     if report.exit_code != ExitCode.OK:
         raise SystemExit(f"runner failed ({report.exit_code.name}): {report.failure}")
+    # Only the part of the parse that outlasted the copy and the load kept the build waiting.
+    parse = phases.pop("parse", 0.0)
+    phases["dbt parse"] = max(0.0, ends.get("parse", 0.0) - ends.get("load", 0.0))
     phases["runner (lock, ledger, rest)"] = seconds - sum(phases.values())
+    order = ("audit copy", "load", "dbt parse", "dbt build", "rows changed", "publish")
+    phases = {name: phases.pop(name) for name in order if name in phases} | phases
     return {
         "seconds": seconds,
         "phases": phases,
+        "parse_seconds": parse,
         "rows_changed": report.windows[0].rows_changed,
         "nodes": nodes,
         "database_bytes": settings.duckdb_path.stat().st_size,
@@ -1220,6 +1234,17 @@ def _merge_finding(summary: dict, runs: dict) -> list[str]:
     ]
 
 
+def _parse_overlap(runs: dict) -> str:
+    parses = [r["parse_seconds"] for r in runs["runner"] if "parse_seconds" in r]
+    if not parses:
+        return ""
+    waited = statistics.median(r["phases"].get("dbt parse", 0.0) for r in runs["runner"])
+    return (
+        f" ({statistics.median(parses):.2f} s of parse, {waited:.2f} s of it after the load;"
+        " medians)"
+    )
+
+
 def _floor_finding(noop: float, runner: float, full: float, nodes: int) -> list[str]:
     if noop / full > 0.05:
         return [
@@ -1348,7 +1373,15 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         "  (outside this benchmark) the runner took 10.6-11.2 s instead of 10.7-13.2 s",
         "  (medians 10.7 and 11.5 s);",
         "- the runner's parse writes no `manifest.json` (the build writes it): a warm parse",
-        "  took 0.49 s, 0.33 s of it writing that file.",
+        "  took 0.49 s, 0.33 s of it writing that file;",
+        "- the runner parses the project in a thread while it copies and loads the day's files",
+        "  (the parse is Python, the load mostly DuckDB's work), and on the code production",
+        "  last published it does not hand the build the production manifest: there",
+        "  `state:modified+` is empty by construction. Sampled with py-spy, the parse held the",
+        "  interpreter 0.97 s and reading the production manifest 0.42 s, one after the other",
+        "  before the first node started; the parse now ends inside the load"
+        + _parse_overlap(runs)
+        + ".",
         "",
         "Where the incremental run's time goes now (medians above):",
         "",
