@@ -14,11 +14,13 @@ it loaded or not at all.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -141,13 +143,58 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class LedgerEntry(NamedTuple):
+    """What `_landed_files` says of one file."""
+
+    size_bytes: int
+    mtime_ns: int
+    sha256: str
+    status: str
+    message: str | None
+
+
+class LandedLedger:
+    """`_landed_files` as a loader sees it during one load: read in one query, not one per
+    landed file, and kept up to date as the load records each file."""
+
+    COLUMNS = "source_file, size_bytes, mtime_ns, sha256, status, message"
+
+    def __init__(self, read: Callable[[str], Iterable[Sequence]]) -> None:
+        self._read = read  # runs `select <COLUMNS> from _landed_files`, given the columns
+        self._entries: dict[str, LedgerEntry] | None = None
+
+    def get(self, source_file: str) -> LedgerEntry | None:
+        if self._entries is None:
+            self._entries = {name: LedgerEntry(*entry) for name, *entry in self._read(self.COLUMNS)}
+        return self._entries.get(source_file)
+
+    def new_digest(self, landed: LandedFile, stat: os.stat_result) -> str | None:
+        """None when the file is the one already loaded (same size and mtime, or else the same
+        content); otherwise its sha256, for the ledger row of its load."""
+        entry = self.get(landed.source_file)
+        if entry and (entry.size_bytes, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            return None
+        digest = _sha256(landed.path)
+        return None if entry and entry.sha256 == digest else digest
+
+    def record(self, load: FileLoad, stat: os.stat_result, digest: str) -> None:
+        if self._entries is not None:
+            self._entries[load.source_file] = LedgerEntry(
+                stat.st_size, stat.st_mtime_ns, digest, load.status, load.message
+            )
+
+
 class DuckDBLoader:
     """Loads landed files into `<raw_schema>.<entity>` tables of a DuckDB database."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, raw_schema: str) -> None:
         self.con = connection
         self.schema = quote(raw_schema)
-        self._ledger: dict[str, tuple] | None = None  # source_file -> (size, mtime, sha256, status)
+        self.ledger = LandedLedger(
+            lambda columns: self.con.execute(
+                f"select {columns} from {self.schema}._landed_files"
+            ).fetchall()
+        )
 
     def ensure_tables(self, tables: Iterable[SourceTable]) -> None:
         self.con.execute(f"create schema if not exists {self.schema}")
@@ -164,29 +211,18 @@ class DuckDBLoader:
                 f"({columns}, {LINEAGE_COLUMNS_DDL})"
             )
 
-    def _ledger_entry(self, source_file: str) -> tuple[int, int, str, str] | None:
-        if self._ledger is None:  # one query for the whole ledger, not one per landed file
-            rows = self.con.execute(
-                f"select source_file, size_bytes, mtime_ns, sha256, status "
-                f"from {self.schema}._landed_files"
-            ).fetchall()
-            self._ledger = {name: tuple(entry) for name, *entry in rows}
-        return self._ledger.get(source_file)
-
     def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
         stat = landed.path.stat()
-        entry = self._ledger_entry(landed.source_file)
-        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
-            return FileLoad(landed.source_file, landed.entity, landed.delivery_date, "unchanged")
-        digest = _sha256(landed.path)
-        if entry and entry[2] == digest:
+        digest = self.ledger.new_digest(landed, stat)
+        if digest is None:
             return FileLoad(landed.source_file, landed.entity, landed.delivery_date, "unchanged")
 
         # One timestamp for the file's rows and its ledger row: staging models compare the two
         # to find versions whose file was re-delivered since (macros/incremental_staging.sql).
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
         try:
-            load = self._copy_rows(landed, table, loaded_at, replacing=entry is not None)
+            replacing = self.ledger.get(landed.source_file) is not None
+            load = self._copy_rows(landed, table, loaded_at, replacing)
         except DeliveryRejected as rejected:
             self.con.execute("rollback")
             load = FileLoad.rejected(landed, rejected.problem)
@@ -195,8 +231,7 @@ class DuckDBLoader:
                 (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)""",
             [*load.ledger_values(stat.st_size, stat.st_mtime_ns, digest), loaded_at],
         )
-        if self._ledger is not None:
-            self._ledger[landed.source_file] = (stat.st_size, stat.st_mtime_ns, digest, load.status)
+        self.ledger.record(load, stat, digest)
         return load
 
     def _copy_rows(

@@ -32,8 +32,8 @@ from durable.landing import (
     LINEAGE_COLUMNS_DDL,
     REJECTED_COLUMNS_DDL,
     FileLoad,
+    LandedLedger,
     LoadReport,
-    _sha256,
     discover,
 )
 from durable.retry import TransientError, is_transient
@@ -97,8 +97,7 @@ class PostgresLoader:
         self.con = con
         self.schema = raw_schema
         self.stager = duckdb.connect(":memory:")
-        # source_file -> (size, mtime, sha256, status, message); read once per load
-        self._ledger: dict[str, tuple] | None = None
+        self.ledger = LandedLedger(self._read_ledger)
 
     def close(self) -> None:
         self.stager.close()
@@ -141,34 +140,32 @@ class PostgresLoader:
                     )
                 )
 
-    def _ledger_entry(self, source_file: str) -> tuple[int, int, str, str, str | None] | None:
-        if self._ledger is None:  # one query for the whole ledger, not a round trip per file
-            with self.con.cursor() as cur:
-                cur.execute(
-                    sql.SQL(
-                        "select source_file, size_bytes, mtime_ns, sha256, status, message from {}"
-                    ).format(_ident(self.schema, "_landed_files"))
+    def _read_ledger(self, columns: str) -> list[tuple]:
+        with self.con.cursor() as cur:
+            cur.execute(
+                sql.SQL("select " + columns + " from {}").format(
+                    _ident(self.schema, "_landed_files")
                 )
-                self._ledger = {name: tuple(entry) for name, *entry in cur.fetchall()}
-            self.con.rollback()  # end the read's transaction: each file gets its own
-        return self._ledger.get(source_file)
+            )
+            rows = cur.fetchall()
+        self.con.rollback()  # end the read's transaction: each file gets its own
+        return rows
 
     def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
         stat = landed.path.stat()
-        entry = self._ledger_entry(landed.source_file)
-        unchanged = entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns
-        digest = None if unchanged else _sha256(landed.path)
-        if entry and (unchanged or entry[2] == digest):
+        entry = self.ledger.get(landed.source_file)
+        digest = self.ledger.new_digest(landed, stat)
+        if entry and digest is None:
             # The ledger is shared by every audit (raw tables are not swapped): a file rejected
             # by an earlier, failed run stays rejected until the source re-sends it, as on DuckDB
             # where the failed run's ledger is set aside with its audit copy.
-            status = "rejected" if entry[3] == "rejected" else "unchanged"
+            status = "rejected" if entry.status == "rejected" else "unchanged"
             return FileLoad(
                 landed.source_file,
                 landed.entity,
                 landed.delivery_date,
                 status,
-                message=(entry[4] or "") if status == "rejected" else "",
+                message=(entry.message or "") if status == "rejected" else "",
             )
 
         replacing = entry is not None
@@ -197,14 +194,7 @@ class PostgresLoader:
                 ).format(_ident(self.schema, "_landed_files")),
                 load.ledger_values(stat.st_size, stat.st_mtime_ns, digest),
             )
-        if self._ledger is not None:
-            self._ledger[landed.source_file] = (
-                stat.st_size,
-                stat.st_mtime_ns,
-                digest,
-                load.status,
-                load.message,
-            )
+        self.ledger.record(load, stat, digest)
         return load
 
     def _copy_rows(self, cur, landed: LandedFile, table: SourceTable, replacing: bool) -> None:  # noqa: ANN001

@@ -6,9 +6,12 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from durable.config import Settings
+import yaml
+
+from durable.config import PROJECT_DIR, Settings
 from durable.landing import FileLoad, LoadReport
-from durable.selection import UNIT_TESTS_PASSED, build_arguments, code_fingerprint
+from durable.selection import LEDGER_TABLES, UNIT_TESTS_PASSED, build_arguments, code_fingerprint
+from durable.sources import SOURCE, SOURCES_YAML
 
 DAY = date(2024, 3, 2)
 
@@ -54,3 +57,14 @@ def test_the_fingerprint_follows_the_environment_variables_the_project_reads() -
     # The sources' schema comes from env_var('DURABLE_RAW_SCHEMA'): other tables, other code.
     other = replace(settings, raw_schema="raw_elsewhere")
     assert code_fingerprint(other) != code_fingerprint(settings)
+
+
+def test_every_table_each_load_writes_is_selected_every_day(tmp_path: Path) -> None:
+    # The loader's bookkeeping tables (identifiers starting with `_`) feed the file accounting
+    # and the quarantine whatever was delivered: one missing here would go stale unnoticed.
+    document = yaml.safe_load((PROJECT_DIR / SOURCES_YAML).read_text())
+    (source,) = [s for s in document["sources"] if s["name"] == SOURCE]
+    bookkeeping = {t["name"] for t in source["tables"] if t.get("identifier", "").startswith("_")}
+    assert set(LEDGER_TABLES) == bookkeeping
+    arguments = build_arguments(LoadReport(), DAY, DAY, production_state(tmp_path, "x"), "x", True)
+    assert all(f"source:{SOURCE}.{name}+" in arguments for name in LEDGER_TABLES)
