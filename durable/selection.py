@@ -8,7 +8,7 @@ delivery), and the sources' own tests, which must run every day: they are what n
 delivery that did not come. Without a production manifest (the first run) it builds everything.
 On the code production last published (same fingerprint, below) `state:modified+` is empty by
 construction, so the build is not handed the production manifest to compare with (reading it
-is most of a second of the day's Python before the first node starts).
+took about 0.4 s of Python before the first node could start).
 
 Unit tests run whenever the code changed since they last passed in production, all of them, and
 not otherwise: their inputs are fixtures, so on the same code and versions they can only repeat
