@@ -1383,9 +1383,9 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         + _parse_overlap(runs)
         + ". On two",
         "  cores the overlap is partly paid back: the load, mostly DuckDB's work on both",
-        f"  cores, took {load:.1f} s here against 1.2 s in the previous report. The smaller",
+        f"  cores, took {load:.1f} s here against 1.2 s before the change. The smaller",
         f"  histories gained more, where the cores were less busy (1x: {runner_first:.1f} s"
-        " against 6.8 s).",
+        " against 6.8 s before).",
         "",
         "Where the incremental run's time goes now (medians above):",
         "",
