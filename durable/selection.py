@@ -54,7 +54,7 @@ def build_selection(
     start: date | None,
     end: date | None,
     production_state: Path,
-    code_changed: bool = True,
+    code_changed: bool,
 ) -> list[str]:
     """The `--select` (and `--state`) arguments of the window's build; none builds everything.
     `code_changed`: the code differs from what production last published, so what it changed
