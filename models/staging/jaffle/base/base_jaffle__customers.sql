@@ -1,5 +1,5 @@
 {#- Every delivered customer row, typed, with the reason it cannot be used. -#}
-with source as (
+with source as {{ inline_cte() }} (
     select * from {{ source('jaffle', 'customers') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
@@ -7,7 +7,7 @@ with source as (
     {% endif %}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         nullif(trim(id), '') as customer_id,
         trim(name) as customer_name,
@@ -20,6 +20,10 @@ typed as (
     from source
 ),
 
+conflicting_duplicates as (
+    {{ conflicting_duplicates('typed', ['customer_id'], ['customer_name']) }}
+),
+
 checked as (
     select
         *,
@@ -28,7 +32,7 @@ checked as (
             when updated_at is null then 'malformed timestamp: updated_at'
             when {{ is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(['customer_id'], ['customer_name']) }}
+            when {{ is_conflicting_duplicate(['customer_id']) }}
                 then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed

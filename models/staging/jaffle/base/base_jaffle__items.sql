@@ -1,5 +1,5 @@
 {#- Every delivered order item row, typed, with the reason it cannot be used. -#}
-with source as (
+with source as {{ inline_cte() }} (
     select * from {{ source('jaffle', 'items') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
@@ -7,7 +7,7 @@ with source as (
     {% endif %}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         nullif(trim(id), '') as order_item_id,
         nullif(trim(order_id), '') as order_id,
@@ -21,6 +21,10 @@ typed as (
     from source
 ),
 
+conflicting_duplicates as (
+    {{ conflicting_duplicates('typed', ['order_item_id'], ['order_id', 'product_sku']) }}
+),
+
 checked as (
     select
         *,
@@ -31,7 +35,7 @@ checked as (
             when updated_at is null then 'malformed timestamp: updated_at'
             when {{ is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(['order_item_id'], ['order_id', 'product_sku']) }}
+            when {{ is_conflicting_duplicate(['order_item_id']) }}
                 then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed

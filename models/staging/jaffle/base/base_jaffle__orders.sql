@@ -1,5 +1,5 @@
 {#- Every delivered order row, typed, with the reason it cannot be used (null when it can). -#}
-with source as (
+with source as {{ inline_cte() }} (
     select * from {{ source('jaffle', 'orders') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
@@ -7,7 +7,7 @@ with source as (
     {% endif %}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         nullif(trim(id), '') as order_id,
         nullif(trim(customer), '') as customer_id,
@@ -30,6 +30,15 @@ typed as (
     from source
 ),
 
+conflicting_duplicates as (
+    {{ conflicting_duplicates(
+        'typed',
+        ['order_id'],
+        ['customer_id', 'store_id', 'ordered_at', 'subtotal_cents', 'tax_paid_cents',
+         'order_total_cents', 'order_status'],
+    ) }}
+),
+
 checked as (
     select
         *,
@@ -49,11 +58,7 @@ checked as (
                 then 'impossible value: ordered_at before the shop opened or in the future'
             when {{ is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(
-                ['order_id'],
-                ['customer_id', 'store_id', 'ordered_at', 'subtotal_cents', 'tax_paid_cents',
-                 'order_total_cents', 'order_status'],
-            ) }}
+            when {{ is_conflicting_duplicate(['order_id']) }}
                 then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed

@@ -1,5 +1,5 @@
 {#- Every delivered product row, typed, with the reason it cannot be used. -#}
-with source as (
+with source as {{ inline_cte() }} (
     select * from {{ source('jaffle', 'products') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
@@ -7,7 +7,7 @@ with source as (
     {% endif %}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         nullif(trim(sku), '') as product_sku,
         trim(name) as product_name,
@@ -24,6 +24,14 @@ typed as (
     from source
 ),
 
+conflicting_duplicates as (
+    {{ conflicting_duplicates(
+        'typed',
+        ['product_sku'],
+        ['product_name', 'product_type', 'product_description', 'price_cents'],
+    ) }}
+),
+
 checked as (
     select
         *,
@@ -34,10 +42,7 @@ checked as (
             when price_cents < 0 then 'impossible value: negative price'
             when {{ is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(
-                ['product_sku'],
-                ['product_name', 'product_type', 'product_description', 'price_cents'],
-            ) }}
+            when {{ is_conflicting_duplicate(['product_sku']) }}
                 then 'conflicting duplicate: same sku and updated_at, different values'
         end as invalid_reason
     from typed

@@ -1,5 +1,5 @@
 {#- Every delivered store row, typed, with the reason it cannot be used. -#}
-with source as (
+with source as {{ inline_cte() }} (
     select * from {{ source('jaffle', 'stores') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
@@ -7,7 +7,7 @@ with source as (
     {% endif %}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         nullif(trim(id), '') as store_id,
         trim(name) as store_name,
@@ -24,6 +24,10 @@ typed as (
     from source
 ),
 
+conflicting_duplicates as (
+    {{ conflicting_duplicates('typed', ['store_id'], ['store_name', 'opened_at', 'tax_rate']) }}
+),
+
 checked as (
     select
         *,
@@ -33,9 +37,7 @@ checked as (
             when tax_rate is null then 'malformed number: tax_rate'
             when updated_at is null then 'malformed timestamp: updated_at'
             when tax_rate < 0 or tax_rate > 1 then 'impossible value: tax_rate outside 0..1'
-            when {{ is_conflicting_duplicate(
-                ['store_id'], ['store_name', 'opened_at', 'tax_rate'],
-            ) }}
+            when {{ is_conflicting_duplicate(['store_id']) }}
                 then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed

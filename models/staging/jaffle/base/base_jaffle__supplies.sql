@@ -1,5 +1,5 @@
 {#- Every delivered supply row, typed, with the reason it cannot be used. -#}
-with source as (
+with source as {{ inline_cte() }} (
     select * from {{ source('jaffle', 'supplies') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
@@ -7,7 +7,7 @@ with source as (
     {% endif %}
 ),
 
-typed as (
+typed as {{ inline_cte() }} (
     select
         nullif(trim(id), '') as supply_id,
         nullif(trim(sku), '') as product_sku,
@@ -28,6 +28,14 @@ typed as (
     from source
 ),
 
+conflicting_duplicates as (
+    {{ conflicting_duplicates(
+        'typed',
+        ['supply_id', 'product_sku'],
+        ['supply_name', 'supply_cost_cents', 'is_perishable'],
+    ) }}
+),
+
 checked as (
     select
         *,
@@ -40,9 +48,7 @@ checked as (
             when supply_cost_cents < 0 then 'impossible value: negative cost'
             when {{ is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(
-                ['supply_id', 'product_sku'], ['supply_name', 'supply_cost_cents', 'is_perishable'],
-            ) }}
+            when {{ is_conflicting_duplicate(['supply_id', 'product_sku']) }}
                 then 'conflicting duplicate: same id, sku and updated_at, different values'
         end as invalid_reason
     from typed
