@@ -4,9 +4,10 @@
 ## Defaults: 1461 days x scale 8 = 14M order items. jafgen's shop grows, so four years of it make a
 ## new day of about 0.1% of the history, as issue 7 asks (one year at scale 96, the earlier default,
 ## made a 10.4M history with a day of 0.4%). Data is landed and loaded once and cached in data/bench
-## (`rm -rf data/bench` to redo; landing and loading the first time takes ~15 min, and ~15 GB of
-## disk). On 2 cores the measurements then take ~28 min: a discarded warm-up run of each dbt
-## step, 5 repeats of each measurement, 2 of the full refresh (about 3.5 min each).
+## (`rm -rf data/bench` to redo; landing and loading the first time takes ~15 min; with the smaller
+## histories, their built files and the measured copies, ~45 GB of disk). On 2 cores the
+## measurements then take ~28 min: a discarded warm-up run of each dbt step, 5 repeats of each
+## measurement, 2 of the full refresh (about 3.5 min each).
 ## BENCH_DAYS=365 BENCH_REPEATS=1 (one year at scale 8, 0.9M order items) is ~10 min.
 BENCH_DAYS ?= 1461
 BENCH_SCALE ?= 8

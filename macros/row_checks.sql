@@ -1,6 +1,7 @@
 {#
-    Row-level checks shared by the base models. Each returns a boolean SQL expression; the base
-    model turns the first that holds into the row's `invalid_reason`, and the row is quarantined.
+    Row-level checks shared by the base models. Each `is_...` macro returns a boolean SQL
+    expression; the base model turns the first that holds into the row's `invalid_reason`, and the
+    row is quarantined. `conflicting_duplicates` is the query behind `is_conflicting_duplicate`.
 #}
 
 {#
