@@ -707,6 +707,7 @@ def run_benchmark(
             point = {"factor": factor, "scale": scale, "rows": results["rows_history"]}
             point["full"] = [r["seconds"] for r in runs["full"]]
             point["runner"] = [r["seconds"] for r in runs["runner"]]
+            point["runner_nodes"] = [r["nodes"] for r in runs["runner"]]
         else:
             log(f"history {factor}x (scale {base * factor})")
             small, _ = prepare(workdir, plan, base * factor, log, rundir)
@@ -725,9 +726,9 @@ def run_benchmark(
             measure("runner", small.work, small.landing, new_day, workdir)
             for _ in range(growth_repeats):  # the chart's median, not one run's noise
                 copy_database(small.built, small.work)
-                point["runner"].append(
-                    measure("runner", small.work, small.landing, new_day, workdir)["seconds"]
-                )
+                run = measure("runner", small.work, small.landing, new_day, workdir)
+                point["runner"].append(run["seconds"])
+                point.setdefault("runner_nodes", []).append(run["nodes"])
             log(
                 f"  full {statistics.median(point['full']):.2f} s, "
                 f"runner {statistics.median(point['runner']):.2f} s"
@@ -1122,9 +1123,36 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
                 else "not flat; what still grows with the history is in the Findings."
             ),
         ]
+        out += _growth_nodes(results["growth"])
     out += ["", f"![incremental time against history size]({chart_ref})", ""]
     out += _findings(summary, runs, results)
     return "\n".join(out)
+
+
+def _growth_nodes(growth: list[dict], top: int = 8) -> list[str]:
+    """The nodes of the day's run whose time grows most from the smallest history to the
+    largest (median node times), and the sum of all node times at each size."""
+    if not all(point.get("runner_nodes") for point in growth):
+        return []  # figures from before the nodes were kept at every size
+    medians = [_node_medians([{"nodes": n} for n in p["runner_nodes"]]) for p in growth]
+    first, last = medians[0], medians[-1]
+    grown = sorted(last, key=lambda node: first.get(node, 0.0) - last[node])[:top]
+    sizes = " | ".join(f"{p['factor']}x" for p in growth)
+    out = [
+        "",
+        "Where the day's run grows with the history: the nodes whose median time grows most"
+        f" from {growth[0]['factor']}x to {growth[-1]['factor']}x, and all nodes' times summed"
+        " (dbt runs two at a time, so they share the two cores).",
+        "",
+        f"| node | {sizes} |",
+        "| --- |" + " ---: |" * len(growth),
+    ]
+    for node in grown:
+        cells = " | ".join(f"{m.get(node, 0.0):.2f}" for m in medians)
+        out.append(f"| `{node.split('.')[2][:60]}` | {cells} |")
+    sums = " | ".join(f"{sum(m.values()):.2f}" for m in medians)
+    out.append(f"| all nodes (sum) | {sums} |")
+    return out
 
 
 def _copy_finding(runs: dict, results: dict, copy: float, runner: float, full: float) -> list[str]:

@@ -1,6 +1,6 @@
 """The benchmark at a tiny scale: every measurement runs, every ratio is reported, the chart drawn.
 
-The real benchmark (`make bench`) takes about 25 minutes and is not part of `make test`; this only
+The real benchmark (`make bench`) takes about half an hour and is not part of `make test`; this only
 proves the script works end to end, so a change to the runner or the models cannot break it.
 """
 
@@ -87,3 +87,27 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
     assert benchmark.REFLINKED_PLAIN in text
     assert "one discarded run of each dbt step" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_growth_table_lists_the_nodes_that_grow_most_with_the_history() -> None:
+    benchmark = _benchmark_module()
+    model, test = "model.jaffle_shop.fct_orders", "test.jaffle_shop.unique_fct_orders_id.1a2b3c"
+    flat = "model.jaffle_shop.dim_stores"
+
+    def point(factor: int, runs: list[dict[str, float]]) -> dict:
+        return {
+            "factor": factor,
+            "runner_nodes": [{node: ["success", s] for node, s in run.items()} for run in runs],
+        }
+
+    growth = [
+        point(1, [{model: 1.0, test: 0.2, flat: 0.5}, {model: 1.2, test: 0.2, flat: 0.5}]),
+        point(8, [{model: 3.0, test: 0.9, flat: 0.5}, {model: 3.4, test: 0.7, flat: 0.5}]),
+    ]
+    lines = benchmark._growth_nodes(growth, top=2)
+    rows = [line for line in lines if line.startswith("| `")]
+    # Medians per size, largest growth first; the node that did not grow is left out.
+    assert rows == ["| `fct_orders` | 1.10 | 3.20 |", "| `unique_fct_orders_id` | 0.20 | 0.80 |"]
+    assert "| all nodes (sum) | 1.80 | 4.50 |" in lines
+    # Figures kept before the nodes were recorded at every size: no table rather than a wrong one.
+    assert benchmark._growth_nodes([{"factor": 1, "runner_nodes": []}, growth[1]]) == []
