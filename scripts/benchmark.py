@@ -1271,7 +1271,7 @@ def _merge_finding(summary: dict, runs: dict) -> list[str]:
         f"- **dbt's MERGE statement against the raw one**: {merge['dbt']:.2f} s against"
         f" {merge['raw']:.2f} s (medians; dbt's runs {dbt_runs} s, raw {raw_runs} s). The",
         "  raw step replays dbt's temp relation and MERGE in one transaction, as dbt runs",
-        "  them. With the MERGE down to about half a second, a few tenths of a second from",
+        "  them. With the MERGE under a second, a few tenths of a second from",
         "  run to run decide the ratio; what separates dbt's statement from the raw one at",
         "  that scale was not traced further.",
     ]
