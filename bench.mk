@@ -6,7 +6,7 @@
 ## made a 10.4M history with a day of 0.4%). Data is landed and loaded once and cached in data/bench
 ## (`rm -rf data/bench` to redo; landing and loading the first time takes ~15 min; with the smaller
 ## histories, their built files and the measured copies, ~45 GB of disk). On 2 cores the
-## measurements then take ~33 min: a discarded warm-up run of each dbt step, 6 repeats of each
+## measurements then take ~30 min: a discarded warm-up run of each dbt step, 6 repeats of each
 ## measurement, 2 of the full refresh (about 3.5 min each), 3 runner runs at each smaller history.
 ## BENCH_DAYS=365 BENCH_REPEATS=1 (one year at scale 8, 0.9M order items) is ~10 min.
 BENCH_DAYS ?= 1461
