@@ -712,6 +712,7 @@ def run_benchmark(
             log(f"history {factor}x (scale {base * factor})")
             small, _ = prepare(workdir, plan, base * factor, log, rundir)
             point = {"factor": factor, "scale": base * factor, "full": [], "runner": []}
+            point["runner_nodes"] = []
             copy_database(small.raw, small.work)
             point["full"].append(
                 measure("full_refresh", small.work, small.landing, new_day, workdir)["seconds"]
@@ -728,7 +729,7 @@ def run_benchmark(
                 copy_database(small.built, small.work)
                 run = measure("runner", small.work, small.landing, new_day, workdir)
                 point["runner"].append(run["seconds"])
-                point.setdefault("runner_nodes", []).append(run["nodes"])
+                point["runner_nodes"].append(run["nodes"])
             log(
                 f"  full {statistics.median(point['full']):.2f} s, "
                 f"runner {statistics.median(point['runner']):.2f} s"
