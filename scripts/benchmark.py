@@ -1225,6 +1225,39 @@ def _paired(runs: dict, orders: list[list[str]]) -> str:
     )
 
 
+def _key_scan_trials() -> list[str]:
+    """What else was tried against the key scans: measured outside this benchmark (cold runner
+    runs on a reflink of the four-year history, the variants in turn), so fixed text."""
+    return [
+        "  Tried against them outside this benchmark, on this history (runner runs cold on a",
+        "  reflink of it, the variant and the current code in turn), none adopted:",
+        "  - where the scans are: run alone, `fct_orders` looks its window's orders up in",
+        "    `stg_jaffle__orders` (1.4 CPU-s) and their items in `stg_jaffle__items` (1.2),",
+        "    and its MERGE matches them in its own table (0.9); `fct_order_items` does the same",
+        "    two lookups (1.7, 1.3) and its MERGE (1.4). That is 7.8 CPU-s, of about 23 the",
+        "    whole runner process uses (19.4 s user, 3.3 s system in 15.2 s: 149% of two",
+        "    cores; otherwise a core waits for the audit copy's first reads, or for dbt's",
+        "    Python, which runs on one core).",
+        "    The two models repeat each other's two lookups;",
+        "  - keys stored uncompressed (`disabled_compression_methods`, on a copy of",
+        "    `stg_jaffle__orders`): a warm lookup of the window's orders took 0.11 s against",
+        "    0.32-0.40 s, a cold one 0.70 s either way. DuckDB has no per-column setting,",
+        "    so every string went uncompressed: the full refresh ran out of memory at",
+        "    3500MB, with the file at 15 GB (6.7 GB finished, compressed);",
+        "  - the MERGEs bounded by order time (`incremental_predicates`:",
+        "    `target_rows.ordered_at = source_rows.ordered_at` on both facts, so the match",
+        "    scan skips row groups of the time-ordered targets by their min/max): the runner",
+        "    took 12.9, 12.1 and 11.4 s against 14.5, 14.4 and 12.4 s, about 1.3 s less, or",
+        "    2/1 near 0.057. Not safe as it stands: an order whose `ordered_at` is corrected",
+        "    would get a second row, and the window's `unique` test does not see the old",
+        "    one. It needs `ordered_at` to be immutable and enforced in staging first;",
+        "  - dbt with 4 threads instead of 2: 12.3 and 12.7 s against 13.0 s; models first,",
+        "    then the tests (no test waits between models): dbt took 10.8 and 13.5 s against",
+        "    9.9 and 11.4 s for one `dbt build`. The day waits on its chain of models",
+        "    (base, staging, facts, snapshot) and on the cores, not on dbt's scheduling.",
+    ]
+
+
 def _overhead_finding(runs: dict, plain: float, orders: list[list[str]]) -> list[str]:
     own = ("audit copy", "publish", "rows changed", "runner (lock, ledger, rest)")
     runner_own = statistics.median(
@@ -1478,6 +1511,7 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         "  against 11.8-15.2 s (cold runs, the two kinds in turn): about a third faster on",
         "  both sides, so 2/1 stays near 0.06. Not adopted yet: unit-test fixtures, the",
         "  tests' ids and the other engines' key types would have to follow.",
+        *_key_scan_trials(),
         *_overhead_finding(runs, plain, results.get("day_step_orders", [])),
         *_merge_finding(summary, runs),
         *_floor_finding(noop, runner, full, nodes),
