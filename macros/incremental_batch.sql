@@ -1,7 +1,8 @@
 {#
     The rows an incremental run recomputes, given the keys that changed in the window.
 
-    - `relation`: a CTE or relation holding the current version of every key;
+    - `relation`: a CTE or relation holding the current version of every key (a relation is
+      looked up by its stored key hash, `rows_with_keys` in macros/key_lookup.sql);
     - `key`: its unique key; `changed`: a CTE or relation of the changed keys (column `key`);
     - `partition`: {'column': the model's partition column, 'expression': the same value
       computed on `relation`}, e.g. {'column': 'order_date', 'expression': 'order_date'}.
@@ -15,8 +16,7 @@
 {% endmacro %}
 
 {% macro default__incremental_batch(relation, key, changed, partition) -%}
-    select * from {{ relation }}
-    where {{ key }} in (select {{ key }} from {{ changed }})
+    {{ rows_with_keys(relation, key, changed) }}
 {%- endmacro %}
 
 {% macro spark__incremental_batch(relation, key, changed, partition) -%}

@@ -38,8 +38,7 @@ changed_items as (
     select * from order_items
     where {{ changed_in_window('updated_at', '_delivery_date') }}
     union
-    select * from order_items
-    where order_id in (select order_id from changed_orders)
+    {{ rows_with_keys(ref('stg_jaffle__items'), 'order_id', 'changed_orders') }}
 ),
 
 dated_items as (
@@ -69,6 +68,15 @@ items_in_window as (
 ),
 {% endif %}
 
+orders_of_items as (
+    {#- A daily run looks its items' orders up by key hash (macros/key_lookup.sql). -#}
+    {% if is_incremental() -%}
+    {{ rows_with_keys(ref('stg_jaffle__orders'), 'order_id', 'items_in_window') }}
+    {%- else -%}
+    select * from orders
+    {%- endif %}
+),
+
 items_with_orders as (
     {#- An item whose order has not arrived yet waits: it is picked up when the order lands. -#}
     select
@@ -81,7 +89,7 @@ items_with_orders as (
         orders.store_id,
         orders.ordered_at
     from items_in_window
-    inner join orders
+    inner join orders_of_items as orders
         on items_in_window.order_id = orders.order_id
 ),
 

@@ -29,7 +29,7 @@ changed_orders as (
 
 orders_in_window as (
     {#- The changed orders; on Spark every order of their days (see incremental_batch). -#}
-    {{ incremental_batch('orders', 'order_id', 'changed_orders', {
+    {{ incremental_batch(ref('stg_jaffle__orders'), 'order_id', 'changed_orders', {
         'column': 'order_date', 'expression': 'cast(ordered_at as date)',
     }) }}
 ),
@@ -45,9 +45,11 @@ item_counts as (
         count(*) as item_count,
         max(updated_at) as items_updated_at,
         max(_delivery_date) as items_delivered_on
-    from order_items
     {% if is_incremental() -%}
-    where order_id in (select order_id from orders_in_window)
+    from ({{ rows_with_keys(ref('stg_jaffle__items'), 'order_id', 'orders_in_window') }})
+        as order_items
+    {%- else -%}
+    from order_items
     {%- endif %}
     group by order_id
 ),

@@ -51,6 +51,20 @@ unreadable_lines as (
     where {{ quarantine_scope('_delivery_date') }}
 ),
 
+items_in_scope as (
+    select * from {{ ref('stg_jaffle__items') }}
+    where {{ quarantine_scope('_delivery_date') }}
+),
+
+orders_of_items_in_scope as (
+    {#- A daily run looks the window's orders up by key hash (macros/key_lookup.sql). -#}
+    {% if is_incremental() -%}
+    {{ rows_with_keys(ref('stg_jaffle__orders'), 'order_id', 'items_in_scope') }}
+    {%- else -%}
+    select * from {{ ref('stg_jaffle__orders') }}
+    {%- endif %}
+),
+
 orphan_items as (
     {#- The window's items whose order is missing. Items held since earlier deliveries stay in
         the table until the pre-hook sees their order (or a new version of them) arrive. -#}
@@ -64,10 +78,10 @@ orphan_items as (
         items._loaded_at,
         items.order_item_id as row_key,
         items.order_id as awaited_key
-    from {{ ref('stg_jaffle__items') }} as items
-    left join {{ ref('stg_jaffle__orders') }} as orders
+    from items_in_scope as items
+    left join orders_of_items_in_scope as orders
         on items.order_id = orders.order_id
-    where orders.order_id is null and {{ quarantine_scope('items._delivery_date') }}
+    where orders.order_id is null
 ),
 
 unioned as (

@@ -8,7 +8,9 @@ assertions read dbt's own results, as a user reading `dbt build` output would.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from durable import dbt
@@ -43,6 +45,25 @@ MODELS = {
     "hashes_bad": (
         "select {{ row_hash(['x', 'y']) }} as row_hash from (values ('a', 'b'), ('a', 'b'),"
         " ('a', null)) as t(x, y)"
+    ),
+    "keyhashes_good": "select id, {{ key_hash('id') }} as _id_hash from (values ('a'), ('b')) as t(id)",
+    "keyhashes_bad": (
+        "select id, case when id = 'a' then {{ key_hash('id') }} when id = 'b' then"
+        " {{ key_hash('id') }} + 1 end as _id_hash from (values ('a'), ('b'), ('c')) as t(id)"
+    ),
+    # rows_with_keys (macros/key_lookup.sql) on a table whose every row carries the hash of 'a',
+    # as if all three ids collided with it: the keys themselves decide.
+    "lookup_table": (
+        "select id, {{ key_hash(\"'a'\") }} as _id_hash, id || '!' as payload"
+        " from (values ('a'), ('b'), ('c')) as t(id)"
+    ),
+    "lookup_colliding": (
+        "{{ rows_with_keys(ref('lookup_table'), 'id', \"(select 'a' as id) as wanted\") }}"
+    ),
+    "lookup_table_hashed": "select id, {{ key_hash('id') }} as _id_hash, payload from {{ ref('lookup_table') }}",
+    "lookup_hashed": (
+        "{{ rows_with_keys(ref('lookup_table_hashed'), 'id',"
+        " \"(select * from (values ('b'), ('c'), ('zz')) as k(id)) as wanted\") }}"
     ),
 }
 
@@ -80,6 +101,10 @@ models:
     columns: [{name: row_hash, data_tests: [unique]}]
   - name: hashes_bad
     columns: [{name: row_hash, data_tests: [unique]}]
+  - name: keyhashes_good
+    columns: [{name: _id_hash, data_tests: &keyhash [{is_key_hash_of: {arguments: {key: id}}}]}]
+  - name: keyhashes_bad
+    columns: [{name: _id_hash, data_tests: *keyhash}]
 """
 
 # Failing rows each bad model must produce: the test names the offenders, not just "failed".
@@ -90,11 +115,12 @@ EXPECTED_FAILURES = {
     "events_bad": 1,
     "daily_bad": 1,  # 2018-09-03 dropped from 100 to 10 rows
     "hashes_bad": 1,  # ('a', 'b') twice
+    "keyhashes_bad": 2,  # b's hash is off by one, c has none
 }
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dbt.NodeOutcome]:
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dbt.NodeOutcome], Path]:
     project = tmp_path_factory.mktemp("generic-tests")
     (project / "models").mkdir()
     for name, sql in MODELS.items():
@@ -111,7 +137,13 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dbt.NodeOutco
     outcome = dbt.invoke(
         settings, ["build"], {"start_date": "2018-09-10", "end_date": "2018-09-10"}, quiet=True
     )
-    return {n.unique_id.split(".")[2]: n for n in outcome.nodes if n.resource_type == "test"}
+    tests = {n.unique_id.split(".")[2]: n for n in outcome.nodes if n.resource_type == "test"}
+    return tests, settings.duckdb_path
+
+
+@pytest.fixture(scope="module")
+def results(build: tuple[dict[str, dbt.NodeOutcome], Path]) -> dict[str, dbt.NodeOutcome]:
+    return build[0]
 
 
 def _tests_on(results: dict[str, dbt.NodeOutcome], model: str) -> list[dbt.NodeOutcome]:
@@ -129,3 +161,12 @@ def test_generic_test_fails_on_bad_data_with_the_offending_rows(results: dict, m
 def test_generic_test_passes_on_good_data(results: dict, model: str) -> None:
     (node,) = _tests_on(results, model)
     assert node.status == "pass", f"{node.unique_id}: {node.status} {node.message}"
+
+
+def test_rows_with_keys_finds_the_keys_rows_and_no_colliding_row(build: tuple) -> None:
+    """The key-hash lookup returns the rows of the wanted keys: all of them, and only them."""
+    with duckdb.connect(str(build[1]), read_only=True) as con:
+        colliding = con.execute("select id, payload from analytics.lookup_colliding").fetchall()
+        hashed = con.execute("select id from analytics.lookup_hashed order by id").fetchall()
+    assert colliding == [("a", "a!")]
+    assert hashed == [("b",), ("c",)]

@@ -3,6 +3,7 @@
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='delete+insert',
         unique_key='order_item_id',
+        on_schema_change='fail',
         post_hook="{{ drop_withdrawn_versions(ref('base_jaffle__items'), 'order_item_id') }}",
     )
 }}
@@ -35,7 +36,10 @@ final as (
         _source_file,
         _delivery_date,
         _row_number,
-        _loaded_at
+        _loaded_at,
+        {#- Finds the items of the window's orders without reading every id
+            (macros/key_lookup.sql). #}
+        {{ key_hash('order_id') }} as _order_id_hash
     from latest_items
 )
 

@@ -1,0 +1,74 @@
+{#
+    Looking a few keys up in a table of every key ever seen: the window's orders among all
+    orders, their items among all items.
+
+    - `key_hash(column)`: a 64-bit hash of a key, stored next to it (`_<key>_hash`) by the
+      staging models. Stable across versions and machines (md5 on DuckDB and PostgreSQL, the
+      engine's documented fingerprint elsewhere): a stored hash must match one computed a year
+      later, or the lookup would miss the row.
+    - `rows_with_keys(relation, key, keys)`: the rows of `relation` whose `key` is in `keys` (a
+      CTE or relation with a column named `key`). `relation` is a table (`ref`, `source`,
+      `this`) with the key's hash stored, or the name of a CTE, filtered plainly.
+
+    Ids are random UUID text: a scan cannot skip blocks by their min/max, so `key in (...)`
+    reads, decompresses and hashes every key of the history, and every other column of every
+    row with it (0.8 s cold for the window's items among 14M, docs/BENCHMARKS.md). On DuckDB the
+    lookup reads only the hash column to find the matching rows, then the whole rows of just the
+    row groups holding them (the scan skips the others by rowid): 0.16 s. The keys themselves
+    are compared on those rows, so a hash collision cannot bring a wrong row.
+#}
+
+{% macro key_hash(column) %}
+    {{ return(adapter.dispatch('key_hash', 'jaffle_shop')(column)) }}
+{% endmacro %}
+
+{% macro default__key_hash(column) -%}
+    {{ exceptions.raise_compiler_error(
+        "key_hash: no 64-bit hash for adapter '" ~ target.type ~ "'; add a "
+        ~ target.type ~ "__key_hash macro (macros/key_lookup.sql)."
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__key_hash(column) -%}
+    {#- Not hash(): DuckDB does not promise its value across versions. -#}
+    cast(md5_number({{ column }}) >> 64 as ubigint)
+{%- endmacro %}
+
+{% macro postgres__key_hash(column) -%}
+    ('x' || substr(md5({{ column }}), 1, 16))::bit(64)::bigint
+{%- endmacro %}
+
+{% macro spark__key_hash(column) -%}xxhash64({{ column }}){%- endmacro %}
+
+{% macro snowflake__key_hash(column) -%}hash({{ column }}){%- endmacro %}
+
+{% macro bigquery__key_hash(column) -%}farm_fingerprint({{ column }}){%- endmacro %}
+
+{% macro trino__key_hash(column) -%}
+    from_big_endian_64(xxhash64(to_utf8({{ column }})))
+{%- endmacro %}
+
+
+{% macro rows_with_keys(relation, key, keys) %}
+    {{ return(adapter.dispatch('rows_with_keys', 'jaffle_shop')(relation, key, keys)) }}
+{% endmacro %}
+
+{% macro default__rows_with_keys(relation, key, keys) -%}
+    select * from {{ relation }}
+    where {{ key }} in (select {{ key }} from {{ keys }})
+{%- endmacro %}
+
+{% macro duckdb__rows_with_keys(relation, key, keys) -%}
+    {%- if relation is string or model.resource_type == 'unit_test' -%}
+        {#- A CTE, or a unit test's fixture rows (CTEs too): no rowid, no stored hash. -#}
+        {{ default__rows_with_keys(relation, key, keys) }}
+    {%- else -%}
+        select * from {{ relation }}
+        where
+            rowid in (
+                select rowid from {{ relation }}
+                where _{{ key }}_hash in (select {{ key_hash(key) }} from {{ keys }})
+            )
+            and {{ key }} in (select {{ key }} from {{ keys }})
+    {%- endif -%}
+{%- endmacro %}
