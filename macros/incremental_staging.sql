@@ -35,14 +35,15 @@
 {%- endmacro %}
 
 
-{% macro versions_to_rank(base_relation, key, columns) -%}
+{% macro versions_to_rank(base_relation, key, columns, key_hashed=false) -%}
     {#- The valid versions a staging model ranks to keep the latest per key. A full refresh
         ranks every base version. A daily run ranks, for each key with a new version, the new
         versions and the one it keeps: that one won over every older version, so the history
         is read once per key in `this` (the model's size), not once per version in the base
         (every version ever delivered). A key whose kept version may have been withdrawn is
         ranked over all its base versions again. `columns` are the model's: the kept rows
-        and the base rows meet in one union. -#}
+        and the base rows meet in one union. `key_hashed`: the model stores the key's hash,
+        and the kept versions are looked up by it (macros/key_lookup.sql). -#}
     {%- set column_list = columns | join(', ') -%}
     {%- if is_incremental() -%}
         with new_versions as (
@@ -64,7 +65,11 @@
         union all
         select {{ column_list }} from {{ this }}
         where
+            {% if key_hashed -%}
+            {{ has_key_in(this, key, 'new_versions') }}
+            {%- else -%}
             {{ key }} in (select new_versions.{{ key }} from new_versions)
+            {%- endif %}
             and {{ key }} not in (select withdrawn_keys.{{ key }} from withdrawn_keys)
     {%- else -%}
         select {{ column_list }} from {{ base_relation }}

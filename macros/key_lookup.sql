@@ -9,6 +9,8 @@
     - `rows_with_keys(relation, key, keys)`: the rows of `relation` whose `key` is in `keys` (a
       CTE or relation with a column named `key`). `relation` is a table (`ref`, `source`,
       `this`) with the key's hash stored, or the name of a CTE, filtered plainly.
+    - `has_key_in(relation, key, keys)`: the same as a condition on `relation`'s rows, for a
+      DELETE (the `hash_delete_insert` strategy, macros/materializations/hash_merge.sql).
 
     Ids are random UUID text: a scan cannot skip blocks by their min/max, so `key in (...)`
     reads, decompresses and hashes every key of the history, and every other column of every
@@ -49,26 +51,29 @@
 {%- endmacro %}
 
 
-{% macro rows_with_keys(relation, key, keys) %}
-    {{ return(adapter.dispatch('rows_with_keys', 'jaffle_shop')(relation, key, keys)) }}
-{% endmacro %}
-
-{% macro default__rows_with_keys(relation, key, keys) -%}
+{% macro rows_with_keys(relation, key, keys) -%}
     select * from {{ relation }}
-    where {{ key }} in (select {{ key }} from {{ keys }})
+    where {{ has_key_in(relation, key, keys) }}
 {%- endmacro %}
 
-{% macro duckdb__rows_with_keys(relation, key, keys) -%}
+
+{% macro has_key_in(relation, key, keys) %}
+    {{ return(adapter.dispatch('has_key_in', 'jaffle_shop')(relation, key, keys)) }}
+{% endmacro %}
+
+{% macro default__has_key_in(relation, key, keys) -%}
+    {{ key }} in (select {{ key }} from {{ keys }})
+{%- endmacro %}
+
+{% macro duckdb__has_key_in(relation, key, keys) -%}
     {%- if relation is string or model.resource_type == 'unit_test' -%}
         {#- A CTE, or a unit test's fixture rows (CTEs too): no rowid, no stored hash. -#}
-        {{ default__rows_with_keys(relation, key, keys) }}
+        {{ default__has_key_in(relation, key, keys) }}
     {%- else -%}
-        select * from {{ relation }}
-        where
-            rowid in (
-                select rowid from {{ relation }}
-                where _{{ key }}_hash in (select {{ key_hash(key) }} from {{ keys }})
-            )
-            and {{ key }} in (select {{ key }} from {{ keys }})
+        rowid in (
+            select rowid from {{ relation }}
+            where _{{ key }}_hash in (select {{ key_hash(key) }} from {{ keys }})
+        )
+        and {{ key }} in (select {{ key }} from {{ keys }})
     {%- endif -%}
 {%- endmacro %}

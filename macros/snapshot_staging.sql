@@ -18,6 +18,12 @@
 {% macro default__snapshot_staging_table(strategy, source_sql, target_relation) -%}
     {%- set key = strategy.unique_key -%}
     {%- if strategy.hard_deletes in (none, 'ignore') and key is string -%}
+        {#- A snapshot of a staging model that stores the key's hash (macros/key_lookup.sql)
+            looks the current rows up by it. -#}
+        {%- set key_hashed = ('_' ~ key ~ '_hash') in (
+            adapter.get_columns_in_relation(target_relation) | map(attribute='name')
+            | map('lower') | list
+        ) -%}
         {%- set any_new_version = run_query(
             'select 1 from (\n' ~ source_sql ~ '\n) as new_versions limit 1'
         ) -%}
@@ -25,7 +31,8 @@
             (
                 select * from {{ target_relation }}
                 {% if any_new_version is none or any_new_version.rows | length > 0 -%}
-                where {{ key }} in (select {{ key }} from snapshot_query)
+                where {{ has_key_in(target_relation, key, 'snapshot_query') if key_hashed
+                    else key ~ ' in (select ' ~ key ~ ' from snapshot_query)' }}
                 {%- else -%}
                 where 1 = 0
                 {%- endif %}

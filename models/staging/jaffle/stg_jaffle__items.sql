@@ -1,7 +1,7 @@
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='delete+insert',
+        incremental_strategy='hash_delete_insert',
         unique_key='order_item_id',
         on_schema_change='fail',
         post_hook="{{ drop_withdrawn_versions(ref('base_jaffle__items'), 'order_item_id') }}",
@@ -20,7 +20,7 @@ with items as (
         '_delivery_date',
         '_row_number',
         '_loaded_at',
-    ]) }}
+    ], key_hashed=true) }}
 ),
 
 latest_items as (
@@ -37,9 +37,10 @@ final as (
         _delivery_date,
         _row_number,
         _loaded_at,
-        {#- Finds the items of the window's orders without reading every id
-            (macros/key_lookup.sql). #}
-        {{ key_hash('order_id') }} as _order_id_hash
+        {#- Find the items of the window's orders, and the kept versions of the day's items,
+            without reading every id (macros/key_lookup.sql). #}
+        {{ key_hash('order_id') }} as _order_id_hash,
+        {{ key_hash('order_item_id') }} as _order_item_id_hash
     from latest_items
 )
 

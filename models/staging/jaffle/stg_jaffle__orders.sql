@@ -1,7 +1,7 @@
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='delete+insert',
+        incremental_strategy='hash_delete_insert',
         unique_key='order_id',
         on_schema_change='fail',
         post_hook="{{ drop_withdrawn_versions(ref('base_jaffle__orders'), 'order_id') }}",
@@ -25,7 +25,7 @@ with orders as (
         '_delivery_date',
         '_row_number',
         '_loaded_at',
-    ]) }}
+    ], key_hashed=true) }}
 ),
 
 latest_orders as (
@@ -47,7 +47,8 @@ final as (
         _delivery_date,
         _row_number,
         _loaded_at,
-        {#- Finds the window's orders without reading every id (macros/key_lookup.sql). #}
+        {#- Finds the window's orders, and the kept versions of the day's, without reading
+            every id (macros/key_lookup.sql). #}
         {{ key_hash('order_id') }} as _order_id_hash
     from latest_orders
 )
