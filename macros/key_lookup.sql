@@ -32,8 +32,9 @@
 {%- endmacro %}
 
 {% macro duckdb__key_hash(column) -%}
-    {#- Not hash(): DuckDB does not promise its value across versions. -#}
-    cast(md5_number({{ column }}) >> 64 as ubigint)
+    {#- Not hash(): DuckDB does not promise its value across versions. 63 bits of md5: a signed
+        bigint, the type every engine's hash has here (marts declare it in their contracts). -#}
+    cast(md5_number({{ column }}) >> 65 as bigint)
 {%- endmacro %}
 
 {% macro postgres__key_hash(column) -%}

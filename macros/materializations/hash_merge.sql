@@ -51,12 +51,22 @@
 {%- endmacro %}
 
 {% macro duckdb__hash_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
-    {#- DuckDB takes the ANSI statement; BY NAME saves listing every column twice. -#}
+    {#- DuckDB takes the ANSI statement; BY NAME saves listing every column twice. A target that
+        stores its key's hash (`_<key>_hash`, macros/key_lookup.sql) has its rows matched in the
+        row groups that hold the source's keys only, instead of reading every key it has. -#}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- set columns = dest_columns | map(attribute='name') | map('lower') | list -%}
     {%- set conditions = [] -%}
     {%- for key in keys -%}
         {%- do conditions.append('target_rows.' ~ key ~ ' = source_rows.' ~ key) -%}
     {%- endfor -%}
+    {%- if keys | length == 1 and ('_' ~ keys[0] ~ '_hash') in columns -%}
+        {%- set hash_column = '_' ~ keys[0] ~ '_hash' -%}
+        {%- do conditions.append(
+            'target_rows.rowid in (select rowid from ' ~ target ~ ' where ' ~ hash_column
+            ~ ' in (select ' ~ hash_column ~ ' from ' ~ source ~ '))'
+        ) -%}
+    {%- endif -%}
     {%- for predicate in (incremental_predicates or []) -%}
         {%- do conditions.append(predicate) -%}
     {%- endfor -%}

@@ -85,6 +85,7 @@ items_with_orders as (
         items_in_window.product_sku,
         items_in_window.updated_at,
         items_in_window._delivery_date,
+        items_in_window._order_item_id_hash,
         orders.customer_id,
         orders.store_id,
         orders.ordered_at
@@ -129,7 +130,8 @@ joined as (
         products.is_food_item,
         products.is_drink_item,
         priced_items.updated_at,
-        priced_items._delivery_date
+        priced_items._delivery_date,
+        priced_items._order_item_id_hash
     from priced_items
     inner join products
         on priced_items.product_sku = products.product_sku

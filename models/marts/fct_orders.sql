@@ -76,7 +76,8 @@ joined as (
             when item_counts.items_delivered_on > orders_in_window._delivery_date
                 then item_counts.items_delivered_on
             else orders_in_window._delivery_date
-        end as _delivery_date
+        end as _delivery_date,
+        orders_in_window._order_id_hash
     from orders_in_window
     left join item_counts
         on orders_in_window.order_id = item_counts.order_id

@@ -22,10 +22,11 @@ SNAPSHOTS = ("snap_customers", "snap_products", "snap_order_status")
 # Which run wrote a row, and when its file was loaded: operational, they differ by design.
 AUDIT_COLUMNS = ("_invocation_id", "_loaded_at")
 # Comparing one engine's tables with another's: row_hash is each engine's own change detector
-# (DuckDB hashes the typed values, PostgreSQL and Spark take md5 of their text), and
-# _order_id_hash each engine's own lookup key (macros/key_lookup.sql), not values two engines
-# share.
-ACROSS_ENGINES_EXCLUDE = (*AUDIT_COLUMNS, "row_hash", "_order_id_hash")
+# (DuckDB hashes the typed values, PostgreSQL and Spark take md5 of their text), and the
+# _<key>_hash columns each engine's own lookup keys (macros/key_lookup.sql), not values two
+# engines share.
+KEY_HASHES = ("_order_id_hash", "_order_item_id_hash")
+ACROSS_ENGINES_EXCLUDE = (*AUDIT_COLUMNS, "row_hash", *KEY_HASHES)
 
 
 def canonical(row: tuple) -> str:
