@@ -46,7 +46,9 @@ MODELS = {
         "select {{ row_hash(['x', 'y']) }} as row_hash from (values ('a', 'b'), ('a', 'b'),"
         " ('a', null)) as t(x, y)"
     ),
-    "keyhashes_good": "select id, {{ key_hash('id') }} as _id_hash from (values ('a'), ('b')) as t(id)",
+    "keyhashes_good": (
+        "select id, {{ key_hash('id') }} as _id_hash from (values ('a'), ('b')) as t(id)"
+    ),
     "keyhashes_bad": (
         "select id, case when id = 'a' then {{ key_hash('id') }} when id = 'b' then"
         " {{ key_hash('id') }} + 1 end as _id_hash from (values ('a'), ('b'), ('c')) as t(id)"
@@ -60,7 +62,9 @@ MODELS = {
     "lookup_colliding": (
         "{{ rows_with_keys(ref('lookup_table'), 'id', \"(select 'a' as id) as wanted\") }}"
     ),
-    "lookup_table_hashed": "select id, {{ key_hash('id') }} as _id_hash, payload from {{ ref('lookup_table') }}",
+    "lookup_table_hashed": (
+        "select id, {{ key_hash('id') }} as _id_hash, payload from {{ ref('lookup_table') }}"
+    ),
     "lookup_hashed": (
         "{{ rows_with_keys(ref('lookup_table_hashed'), 'id',"
         " \"(select * from (values ('b'), ('c'), ('zz')) as k(id)) as wanted\") }}"
