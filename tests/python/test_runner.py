@@ -238,12 +238,14 @@ def test_transient_lock_is_retried_and_the_attempts_recorded(
     assert Runner(settings, progress="quiet").run().exit_code == ExitCode.OK
     small_plan.land(settings.landing_dir, only=second)
 
+    # Held for 10 s: with both cores busy the run took over 4 s to reach the file, and found it
+    # free. Its retries wait about 0.5, 1, 2, 4 and 8 s, so the run still gets through.
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-            "time.sleep(4); c.close()",
+            "time.sleep(10); c.close()",
             str(settings.duckdb_path),
         ],
         stdout=subprocess.PIPE,
