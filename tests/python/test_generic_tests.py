@@ -1,5 +1,7 @@
 """Each in-project generic test passes on good data and fails, with the right count, on bad data;
-so does `unique` on `row_hash`, which must tell apart rows that differ and only those.
+so does `unique` on `row_hash`, which must tell apart rows that differ and only those, and dbt's
+`relationships` as the project runs it on a parent that stores its key's hash. The key-hash
+lookup returns the rows of the wanted keys and no other, even when hashes collide.
 
 A throwaway dbt project holds two small models per test and the repository's generic tests; the
 assertions read dbt's own results, as a user reading `dbt build` output would.
@@ -65,6 +67,20 @@ MODELS = {
     "lookup_table_hashed": (
         "select id, {{ key_hash('id') }} as _id_hash, payload from {{ ref('lookup_table') }}"
     ),
+    # relationships on a parent that stores its key's hash (macros/test_relationships.sql): a
+    # daily audit looks the window's child keys up by it; a child outside the window is not
+    # audited.
+    "rel_parents": (
+        "select id, {{ key_hash('id') }} as _id_hash from (values ('p1'), ('p2')) as t(id)"
+    ),
+    "rel_children_good": (
+        "select * from (values ('p1', date '2018-09-10'), ('p2', date '2018-09-08'),"
+        " ('gone', date '2018-09-01')) as t(parent_id, delivered)"
+    ),
+    "rel_children_bad": (
+        "select * from (values ('p1', date '2018-09-10'), ('gone', date '2018-09-10'),"
+        " ('gone2', date '2018-09-08')) as t(parent_id, delivered)"
+    ),
     "lookup_hashed": (
         "{{ rows_with_keys(ref('lookup_table_hashed'), 'id',"
         " \"(select * from (values ('b'), ('c'), ('zz')) as k(id)) as wanted\") }}"
@@ -109,6 +125,17 @@ models:
     columns: [{name: _id_hash, data_tests: &keyhash [{is_key_hash_of: {arguments: {key: id}}}]}]
   - name: keyhashes_bad
     columns: [{name: _id_hash, data_tests: *keyhash}]
+  - name: rel_children_good
+    config: {meta: {audit_window_column: delivered}}
+    columns:
+      - name: parent_id
+        data_tests: &rel
+          - relationships:
+              arguments: {to: ref('rel_parents'), field: id}
+              config: {where: "__audit_window__"}
+  - name: rel_children_bad
+    config: {meta: {audit_window_column: delivered}}
+    columns: [{name: parent_id, data_tests: *rel}]
 """
 
 # Failing rows each bad model must produce: the test names the offenders, not just "failed".
@@ -120,6 +147,7 @@ EXPECTED_FAILURES = {
     "daily_bad": 1,  # 2018-09-03 dropped from 100 to 10 rows
     "hashes_bad": 1,  # ('a', 'b') twice
     "keyhashes_bad": 2,  # b's hash is off by one, c has none
+    "rel_children_bad": 2,  # gone and gone2, both delivered in the window
 }
 
 
