@@ -1225,6 +1225,23 @@ def _paired(runs: dict, orders: list[list[str]]) -> str:
     )
 
 
+def _full_refresh_caveat(full: float, runner: float, first: dict) -> list[str]:
+    """2/1 against the full refresh of the previous report and of single runs outside this
+    one (fixed figures: the same history, the code before and with the key hash)."""
+    previous, outside = 212.2, (217.0, 229.0)
+    return [
+        f"2/1 depends on the full refresh as much as on the day: it took {full:.0f} s in this",
+        f"run, {previous:.0f} s in the previous report (before the key hash) and"
+        f" {outside[0]:.0f}-{outside[1]:.0f} s in single runs",
+        "of this code outside the benchmark (this run's 1x full refresh took"
+        f" {first['full'][0]:.1f} s, the previous",
+        "report's 24.7 s). Against those the same day's run is at"
+        f" {runner / outside[1]:.3f}-{runner / outside[0]:.3f} and {runner / previous:.3f}:",
+        "at the 5% target rather than clearly under it.",
+        "",
+    ]
+
+
 def _key_hash_fix() -> list[str]:
     """The key hash, measured outside this benchmark (cold runner runs on a reflink of the
     four-year history, the new code and the code before it in turn), so fixed text."""
@@ -1392,6 +1409,7 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         + (", ".join(f"{r['name']} ({r['value']:.3f})" for r in missed) or "none")
         + ".",
         "",
+        *_full_refresh_caveat(full, runner, first),
         "What was fixed to get here (the same script before, at 892k order items: one",
         "incremental day took 129 s against a full refresh of 131 s, 0.99x, because every",
         "daily build re-ranked and re-tested the whole history). The figures quoted in these",
