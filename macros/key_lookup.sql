@@ -2,10 +2,10 @@
     Looking a few keys up in a table of every key ever seen: the window's orders among all
     orders, their items among all items.
 
-    - `key_hash(column)`: a 64-bit hash of a key, stored next to it (`_<key>_hash`) by the
-      staging models. Stable across versions and machines (md5 on DuckDB and PostgreSQL, the
-      engine's documented fingerprint elsewhere): a stored hash must match one computed a year
-      later, or the lookup would miss the row.
+    - `key_hash(column)`: a bigint hash of a key, stored next to it (`_<key>_hash`) by the
+      staging models and the facts. Stable across versions and machines (md5 on DuckDB and
+      PostgreSQL, the engine's documented fingerprint elsewhere): a stored hash must match one
+      computed a year later, or the lookup would miss the row.
     - `rows_with_keys(relation, key, keys)`: the rows of `relation` whose `key` is in `keys` (a
       CTE or relation with a column named `key`). `relation` is a table (`ref`, `source`,
       `this`) with the key's hash stored, or the name of a CTE, filtered plainly.
