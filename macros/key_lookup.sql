@@ -11,6 +11,10 @@
       `this`) with the key's hash stored, or the name of a CTE, filtered plainly.
     - `has_key_in(relation, key, keys)`: the same as a condition on `relation`'s rows, for a
       DELETE (the `hash_delete_insert` strategy, macros/materializations/hash_merge.sql).
+    - `rowids_with_keys(relation, key, keys)`: the DuckDB rowids of those rows, found by the
+      hash column alone (also what `hash_merge` matches its target's rows by);
+      `key_hash_column(key)` names that column, `stores_key_hash(relation, key)` says whether
+      a table has it.
 
     Ids are random UUID text: a scan cannot skip blocks by their min/max, so `key in (...)`
     reads, decompresses and hashes every key of the history, and every other column of every
@@ -52,6 +56,23 @@
 {%- endmacro %}
 
 
+{% macro key_hash_column(key) %}{{ return('_' ~ key ~ '_hash') }}{% endmacro %}
+
+
+{% macro stores_key_hash(relation, key) %}
+    {#- A metadata query: for macros that serve tables with and without the hash. -#}
+    {{ return(key_hash_column(key) in (
+        adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list
+    )) }}
+{% endmacro %}
+
+
+{% macro rowids_with_keys(relation, key, keys) -%}
+    select rowid from {{ relation }}
+    where {{ key_hash_column(key) }} in (select {{ key_hash(key) }} from {{ keys }})
+{%- endmacro %}
+
+
 {% macro rows_with_keys(relation, key, keys) -%}
     select * from {{ relation }}
     where {{ has_key_in(relation, key, keys) }}
@@ -71,10 +92,7 @@
         {#- A CTE, or a unit test's fixture rows (CTEs too): no rowid, no stored hash. -#}
         {{ default__has_key_in(relation, key, keys) }}
     {%- else -%}
-        rowid in (
-            select rowid from {{ relation }}
-            where _{{ key }}_hash in (select {{ key_hash(key) }} from {{ keys }})
-        )
+        rowid in ({{ rowids_with_keys(relation, key, keys) }})
         and {{ key }} in (select {{ key }} from {{ keys }})
     {%- endif -%}
 {%- endmacro %}

@@ -20,10 +20,7 @@
     {%- if strategy.hard_deletes in (none, 'ignore') and key is string -%}
         {#- A snapshot of a staging model that stores the key's hash (macros/key_lookup.sql)
             looks the current rows up by it. -#}
-        {%- set key_hashed = ('_' ~ key ~ '_hash') in (
-            adapter.get_columns_in_relation(target_relation) | map(attribute='name')
-            | map('lower') | list
-        ) -%}
+        {%- set key_hashed = stores_key_hash(target_relation, key) -%}
         {%- set any_new_version = run_query(
             'select 1 from (\n' ~ source_sql ~ '\n) as new_versions limit 1'
         ) -%}

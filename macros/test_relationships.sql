@@ -7,9 +7,7 @@
 #}
 {% macro duckdb__test_relationships(model, column_name, to, field) %}
     {%- set hashed = to is not string and audit_window_predicate() | trim != 'true'
-        and ('_' ~ field ~ '_hash') in (
-            adapter.get_columns_in_relation(to) | map(attribute='name') | map('lower') | list
-        ) -%}
+        and stores_key_hash(to, field) -%}
     {%- if not hashed -%}
         {{ return(dbt.default__test_relationships(model, column_name, to, field)) }}
     {%- endif %}

@@ -60,11 +60,9 @@
     {%- for key in keys -%}
         {%- do conditions.append('target_rows.' ~ key ~ ' = source_rows.' ~ key) -%}
     {%- endfor -%}
-    {%- if keys | length == 1 and ('_' ~ keys[0] ~ '_hash') in columns -%}
-        {%- set hash_column = '_' ~ keys[0] ~ '_hash' -%}
+    {%- if keys | length == 1 and key_hash_column(keys[0]) in columns -%}
         {%- do conditions.append(
-            'target_rows.rowid in (select rowid from ' ~ target ~ ' where ' ~ hash_column
-            ~ ' in (select ' ~ hash_column ~ ' from ' ~ source ~ '))'
+            'target_rows.rowid in (' ~ rowids_with_keys(target, keys[0], source) ~ ')'
         ) -%}
     {%- endif -%}
     {%- for predicate in (incremental_predicates or []) -%}
@@ -97,10 +95,10 @@
     {%- set target, source = arg_dict['target_relation'], arg_dict['temp_relation'] -%}
     {%- set key = arg_dict['unique_key'] -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | list -%}
-    {%- if key is not string or ('_' ~ key ~ '_hash') not in columns | map('lower') | list -%}
+    {%- if key is not string or key_hash_column(key) not in columns | map('lower') | list -%}
         {{ exceptions.raise_compiler_error(
-            "hash_delete_insert needs one unique_key and its hash in a _" ~ key
-            ~ "_hash column of " ~ target ~ " (see macros/key_lookup.sql)."
+            "hash_delete_insert needs one unique_key and its hash in a " ~ key_hash_column(key)
+            ~ " column of " ~ target ~ " (see macros/key_lookup.sql)."
         ) }}
     {%- endif -%}
     delete from {{ target }}
