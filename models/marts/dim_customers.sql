@@ -2,18 +2,19 @@ with customers as (
     select * from {{ ref('stg_jaffle__customers') }}
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
+customer_months as (
+    select * from {{ ref('int_orders_summed_to_customer_months') }}
 ),
 
 customer_orders as (
+    {#- A few rows per customer (one a month they ordered in), not every order again. -#}
     select
         customer_id,
-        min(ordered_at) as first_ordered_at,
-        max(ordered_at) as last_ordered_at,
-        count(*) as order_count,
-        sum(case when is_returned then 0 else order_total end) as lifetime_spend
-    from orders
+        min(first_ordered_at) as first_ordered_at,
+        max(last_ordered_at) as last_ordered_at,
+        sum(order_count) as order_count,
+        sum(spend) as lifetime_spend
+    from customer_months
     group by customer_id
 ),
 

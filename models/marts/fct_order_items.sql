@@ -68,8 +68,9 @@ items_in_window as (
 ),
 {% endif %}
 
-orders_of_items as (
-    {#- A daily run looks its items' orders up by key hash (macros/key_lookup.sql). -#}
+orders_of_items as {{ materialized_cte() }} (
+    {#- A daily run looks its items' orders up by key hash (macros/key_lookup.sql), on its own
+        (macros/inline_cte.sql). -#}
     {% if is_incremental() -%}
     {{ rows_with_keys(ref('stg_jaffle__orders'), 'order_id', 'items_in_window') }}
     {%- else -%}
