@@ -40,3 +40,37 @@
         {{ dbt.default__snapshot_staging_table(strategy, source_sql, target_relation) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    dbt-duckdb closes the replaced versions with `update ... from <staging> where
+    <staging>.dbt_scd_id = <target>.dbt_scd_id`, a join that reads the scd id (an md5 text) of
+    every version ever kept. When the snapshot stores its key's hash, the update is limited to
+    the rows of the staged keys, found by the hash (macros/key_lookup.sql); the rest of
+    dbt-duckdb's statement is unchanged.
+
+    Rows kept before the snapshot had the hash column have none: dbt adds a new column to a
+    snapshot, null in its older rows, and a lookup by hash would miss them (their key's next
+    version would leave them current). So the merge first fills in what is missing: once, the
+    run that adds the column; later a no-op that skips every row group (no null in them).
+#}
+{% macro duckdb__snapshot_merge_sql(target, source, insert_cols) -%}
+    {%- set merge_sql = dbt.duckdb__snapshot_merge_sql(target, source, insert_cols) -%}
+    {%- set key = config.get('unique_key') -%}
+    {%- set closes_versions = 'where DBT_INTERNAL_SOURCE.' -%}
+    {%- if key is string and closes_versions in merge_sql and stores_key_hash(target, key) -%}
+        {%- set hash_column = key_hash_column(key) -%}
+        update {{ target }}
+        set {{ hash_column }} = {{ key_hash(key) }}
+        where {{ hash_column }} is null;
+
+        {{ merge_sql.replace(
+            closes_versions,
+            'where DBT_INTERNAL_TARGET.rowid in (' ~ rowids_with_keys(target, key, source) ~ ')\n'
+            ~ '      and DBT_INTERNAL_SOURCE.',
+            1,
+        ) }}
+    {%- else -%}
+        {{ merge_sql }}
+    {%- endif -%}
+{%- endmacro %}
