@@ -10,7 +10,8 @@
       CTE or relation with a column named `key`). `relation` is a table (`ref`, `source`,
       `this`) with the key's hash stored, or the name of a CTE, filtered plainly. A query that
       joins the rows found to the same keys again computes the lookup in a CTE of its own,
-      `as {{ materialized_cte() }} (` (macros/inline_cte.sql), or DuckDB scans the whole table.
+      `as {{ materialized_cte() if is_incremental() }} (` (macros/inline_cte.sql), or DuckDB
+      scans the whole table.
     - `has_key_in(relation, key, keys)`: the same as a condition on `relation`'s rows, for a
       DELETE (the `hash_delete_insert` strategy, macros/materializations/hash_merge.sql).
     - `rowids_with_keys(relation, key, keys)`: the DuckDB rowids of those rows, found by the

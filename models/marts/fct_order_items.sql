@@ -68,9 +68,9 @@ items_in_window as (
 ),
 {% endif %}
 
-orders_of_items as {{ materialized_cte() }} (
+orders_of_items as {{ materialized_cte() if is_incremental() }} (
     {#- A daily run looks its items' orders up by key hash (macros/key_lookup.sql), on its own
-        (macros/inline_cte.sql). -#}
+        (macros/inline_cte.sql); a full refresh joins every order, never copied aside. -#}
     {% if is_incremental() -%}
     {{ rows_with_keys(ref('stg_jaffle__orders'), 'order_id', 'items_in_window') }}
     {%- else -%}
