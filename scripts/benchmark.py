@@ -1226,18 +1226,23 @@ def _paired(runs: dict, orders: list[list[str]]) -> str:
 
 
 def _full_refresh_caveat(full: float, runner: float, first: dict) -> list[str]:
-    """2/1 against the full refresh of the previous report and of single runs outside this
-    one (fixed figures: the same history, the code before and with the key hash)."""
-    previous, outside = 212.2, (217.0, 229.0)
+    """2/1 against the full refreshes of the two previous reports and of a single run outside
+    this one (fixed figures: the same history)."""
+    previous, before, outside = 260.4, 212.2, 223.1
+    fastest = min(full, previous, before, outside)
+    verdict = (
+        "under the 5% target against any of them."
+        if runner / fastest <= 0.05
+        else "at the 5% target rather than clearly under it."
+    )
     return [
         f"2/1 depends on the full refresh as much as on the day: it took {full:.0f} s in this",
-        f"run, {previous:.0f} s in the previous report (before the key hash) and"
-        f" {outside[0]:.0f}-{outside[1]:.0f} s in single runs",
-        "of this code outside the benchmark (this run's 1x full refresh took"
-        f" {first['full'][0]:.1f} s, the previous",
-        "report's 24.7 s). Against those the same day's run is at"
-        f" {runner / outside[1]:.3f}-{runner / outside[0]:.3f} and {runner / previous:.3f}:",
-        "at the 5% target rather than clearly under it.",
+        f"run (the 1x history's {first['full'][0]:.1f} s), {previous:.0f} s in the previous"
+        " report (a slower day: its 1x",
+        f"took 34.6 s), {before:.0f} s in the one before (without the key hash) and"
+        f" {outside:.0f} s in a single",
+        "run of this code outside the benchmark. Against the fastest of those the same day's",
+        f"run is at {runner / fastest:.3f}: {verdict}",
         "",
     ]
 
@@ -1263,7 +1268,35 @@ def _key_hash_fix() -> list[str]:
         "  the snapshot's too (staging 0.5 s a model instead of 1.8-2.4 s), and 9.3-9.5 s",
         "  against 12.2-12.4 s with the MERGE's as well (`fct_orders` 0.8-1.1 s instead of",
         "  2.2-2.9 s; the relationships test came after). Computing the hashes adds little",
-        "  to a full refresh (217-229 s, one run each, against 212 s in the previous report).",
+        "  to a full refresh (217-229 s, one run each, against 212 s in the report before).",
+    ]
+
+
+def _rollup_and_lookup_fixes() -> list[str]:
+    """dim_customers' monthly rollup, fct_order_items' lookup and the snapshot's merge,
+    measured outside this benchmark (runner runs and single statements on a reflink of the
+    four-year history, profiled from dbt's log and `EXPLAIN ANALYZE`), so fixed text."""
+    return [
+        "- `dim_customers` sums a monthly rollup instead of every order. A day's orders touch",
+        "  most customers (14,880 of 24,720 on the history's last day, 18,800 over a window",
+        "  with its lookback), so recomputing the changed customers would have read most of",
+        "  the history again, while the months a day touches are the last one or two.",
+        "  `int_orders_summed_to_customer_months` (654k rows at 8x, one per customer and",
+        "  month with an order) recomputes the window's months whole (delete+insert on",
+        "  `order_month`) and `dim_customers` sums it: about 0.3 s and 0.2 s in the day's",
+        "  run, where `dim_customers` took 1.40 s in the previous report;",
+        "- `fct_order_items` looked its items' orders up by key hash, but DuckDB's join-order",
+        "  optimizer folded that lookup into the join with the items and read every row group",
+        "  of `stg_jaffle__orders`, its rowid filter gone (0.8 s, found with `EXPLAIN ANALYZE`",
+        "  of the model's compiled SQL). The lookup is now a CTE of its own",
+        "  (`materialized_cte()`): the model's select took 0.8 s cold instead of 1.4 s, the",
+        "  node 1.0-1.2 s in the day's run instead of 2.0-2.3 s;",
+        "- the snapshot closes replaced versions among the rows of the staged keys, found by",
+        "  the key hash, instead of joining the scd id of every version kept: that update took",
+        "  0.19 s instead of 0.36 s cold, alone; the statement, with the insert of the new",
+        "  versions, still takes about 0.5 s. Its merge first fills in the hash of rows kept",
+        "  before the snapshot had the column (an upgraded production), which the earlier",
+        "  lookup of current rows by hash would have missed.",
     ]
 
 
@@ -1526,6 +1559,7 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         "  now. This speeds up the full refresh only, so it raises 2/1: against the 389 s",
         f"  full refresh the same runner would be at {runner / 389:.3f};",
         *_key_hash_fix(),
+        *_rollup_and_lookup_fixes(),
         "",
         "Where the incremental run's time goes now (medians above):",
         "",
@@ -1545,9 +1579,11 @@ def _findings(summary: dict, runs: dict, results: dict) -> list[str]:
         f" {runner_first:.1f} s at {first['factor']}x and {runner_last:.1f} s at"
         f" {last['factor']}x. A lookup by key now reads the hash column of a {key_tables}",
         "  table (8 bytes a row) and whole rows only in the row groups that hold the wanted",
-        "  keys, but that column still grows with the history, and so do the scans that",
-        "  look nothing up: `dim_customers` aggregates every order again (a `table`), and the",
-        "  window's other relationships tests join to whole dimensions. Typing the ids as",
+        "  keys, but that column still grows with the history, and with it staging's",
+        "  re-ranking and delete, the facts' MERGEs (their match reads it) and the snapshot's",
+        "  statement; the window's other relationships tests join to whole dimensions, and",
+        "  `dim_customers` sums one row per customer and month of the history (654k at 8x).",
+        "  Most of the growth is from 4x to 8x (the table above). Typing the ids as",
         "  DuckDB's `UUID` instead (tried before the key hash,",
         "  outside this benchmark: the base models cast them, the contracts declare `uuid`)",
         "  made the full refresh 150 s (one run) where it took about 220 s with text keys,",
