@@ -9,14 +9,13 @@ assertions read dbt's own results, as a user reading `dbt build` output would.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from durable import dbt
-from durable.config import PROJECT_DIR, Settings
+from throwaway import macro_project
 
 pytestmark = pytest.mark.slow
 
@@ -153,19 +152,8 @@ EXPECTED_FAILURES = {
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dbt.NodeOutcome], Path]:
-    project = tmp_path_factory.mktemp("generic-tests")
-    (project / "models").mkdir()
-    for name, sql in MODELS.items():
-        (project / "models" / f"{name}.sql").write_text(sql + "\n")
-    (project / "models" / "schema.yml").write_text(SCHEMA)
-    shutil.copytree(PROJECT_DIR / "tests" / "generic", project / "tests" / "generic")
-    shutil.copytree(PROJECT_DIR / "macros", project / "macros")
-    shutil.copy(PROJECT_DIR / "profiles.yml", project / "profiles.yml")
-    (project / "dbt_project.yml").write_text(
-        "name: jaffle_shop\nversion: '1.0'\nconfig-version: 2\nprofile: jaffle_shop\n"
-        "models:\n  jaffle_shop:\n    +materialized: table\n"
-    )
-    settings = Settings(project_dir=project, duckdb_path=project / "check.duckdb")
+    settings = macro_project(tmp_path_factory.mktemp("generic-tests"), MODELS, generic_tests=True)
+    (settings.project_dir / "models" / "schema.yml").write_text(SCHEMA)
     outcome = dbt.invoke(
         settings, ["build"], {"start_date": "2018-09-10", "end_date": "2018-09-10"}, quiet=True
     )

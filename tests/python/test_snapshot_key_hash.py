@@ -10,13 +10,11 @@ the first phase.
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
 
 from durable import dbt
-from durable.config import PROJECT_DIR, Settings
+from throwaway import macro_project
 
 pytestmark = pytest.mark.slow
 
@@ -41,17 +39,9 @@ select * from {{ ref('versions') }}
 
 
 def test_a_snapshot_that_gains_the_key_hash_keeps_one_current_row_per_key(tmp_path) -> None:
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "versions.sql").write_text(VERSIONS)
+    settings = macro_project(tmp_path, {"versions": VERSIONS})
     (tmp_path / "snapshots").mkdir()
     (tmp_path / "snapshots" / "snap.sql").write_text(SNAPSHOT)
-    shutil.copytree(PROJECT_DIR / "macros", tmp_path / "macros")
-    shutil.copy(PROJECT_DIR / "profiles.yml", tmp_path / "profiles.yml")
-    (tmp_path / "dbt_project.yml").write_text(
-        "name: jaffle_shop\nversion: '1.0'\nconfig-version: 2\nprofile: jaffle_shop\n"
-        "models:\n  jaffle_shop:\n    +materialized: table\n"
-    )
-    settings = Settings(project_dir=tmp_path, duckdb_path=tmp_path / "check.duckdb")
     for phase in (1, 2, 3):
         outcome = dbt.invoke(settings, ["build"], {"phase": phase}, quiet=True)
         assert outcome.success, [(n.unique_id, n.message) for n in outcome.with_status("error")]
