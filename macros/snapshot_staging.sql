@@ -45,9 +45,12 @@
 {#
     dbt-duckdb closes the replaced versions with `update ... from <staging> where
     <staging>.dbt_scd_id = <target>.dbt_scd_id`, a join that reads the scd id (an md5 text) of
-    every version ever kept. When the snapshot stores its key's hash, the update is limited to
-    the rows of the staged keys, found by the hash (macros/key_lookup.sql); the rest of
-    dbt-duckdb's statement is unchanged.
+    every version ever kept: 0.44 s cold at 9.4M versions, growing with the history. When the
+    snapshot stores its key's hash, this override closes them the same way, but among the
+    current versions of the staged keys only, found by the hash (macros/key_lookup.sql) in a
+    CTE of their own: in one join with the staging rows, DuckDB's optimizer reads the whole scd
+    id column before it applies the rowid filter (0.15 s instead of 0.44 s, docs/BENCHMARKS.md).
+    dbt-duckdb's insert of the new versions follows unchanged.
 
     Rows kept before the snapshot had the hash column have none: dbt adds a new column to a
     snapshot, null in its older rows, and a lookup by hash would miss them (their key's next
@@ -57,19 +60,35 @@
 {% macro duckdb__snapshot_merge_sql(target, source, insert_cols) -%}
     {%- set merge_sql = dbt.duckdb__snapshot_merge_sql(target, source, insert_cols) -%}
     {%- set key = config.get('unique_key') -%}
-    {%- set closes_versions = 'where DBT_INTERNAL_SOURCE.' -%}
-    {%- if key is string and closes_versions in merge_sql and stores_key_hash(target, key) -%}
+    {%- set insert_new_versions = 'insert into ' ~ target -%}
+    {%- if key is string and insert_new_versions in merge_sql and stores_key_hash(target, key) -%}
+        {%- set columns = config.get('snapshot_table_column_names')
+            or get_snapshot_table_column_names() -%}
+        {%- set valid_to = columns.dbt_valid_to -%}
+        {%- set valid_to_current = config.get('dbt_valid_to_current') -%}
         {%- set hash_column = key_hash_column(key) -%}
         update {{ target }}
         set {{ hash_column }} = {{ key_hash(key) }}
         where {{ hash_column }} is null;
 
-        {{ merge_sql.replace(
-            closes_versions,
-            'where DBT_INTERNAL_TARGET.rowid in (' ~ rowids_with_keys(target, key, source) ~ ')\n'
-            ~ '      and DBT_INTERNAL_SOURCE.',
-            1,
-        ) }}
+        with current_versions_of_staged_keys as materialized (
+            select
+                rowid as version_rowid,
+                {{ columns.dbt_scd_id }} as version_scd_id,
+            from {{ target }}
+            where rowid in ({{ rowids_with_keys(target, key, source) }})
+                and ({{ valid_to }} is null
+                {%- if valid_to_current %} or {{ valid_to }} = {{ valid_to_current }}{% endif %})
+        )
+
+        update {{ target }} as DBT_INTERNAL_TARGET
+        set {{ valid_to }} = DBT_INTERNAL_SOURCE.{{ valid_to }}
+        from {{ source }} as DBT_INTERNAL_SOURCE, current_versions_of_staged_keys
+        where DBT_INTERNAL_TARGET.rowid = version_rowid
+            and DBT_INTERNAL_SOURCE.{{ columns.dbt_scd_id }}::text = version_scd_id::text
+            and DBT_INTERNAL_SOURCE.dbt_change_type::text in ('update'::text, 'delete'::text);
+
+        {{ merge_sql[merge_sql.index(insert_new_versions):] }}
     {%- else -%}
         {{ merge_sql }}
     {%- endif -%}
