@@ -762,15 +762,21 @@ def run_benchmark(
 # --------------------------------------------------------------------------------------------
 
 
-def filesystem(path: Path) -> str:
-    """The filesystem holding `path` and its device, from the longest matching mount point."""
+def _mount(path: Path) -> tuple[str, str]:
+    """The filesystem type and device holding `path`, from the longest matching mount point."""
     path, mounts = path.resolve(), Path("/proc/mounts")
-    best, kind = "", "?"
+    best, found = "", ("?", "?")
     for line in mounts.read_text().splitlines() if mounts.exists() else []:
         device, mount, fstype, *_ = line.split()
         if (path == Path(mount) or Path(mount) in path.parents) and len(mount) > len(best):
-            best, kind = mount, f"{fstype} on {device}"
-    return kind
+            best, found = mount, (fstype, device)
+    return found
+
+
+def filesystem(path: Path) -> str:
+    """The filesystem holding `path` and its device, for the report."""
+    fstype, device = _mount(path)
+    return "?" if fstype == "?" else f"{fstype} on {device}"
 
 
 def loop_device_caching(path: Path) -> str | None:
@@ -778,7 +784,7 @@ def loop_device_caching(path: Path) -> str | None:
     device reads its image directly. Without direct I/O, the image file's own page cache keeps
     what `evict_from_page_cache` drops: a small history stays warm from run to run while a
     large one is partly read from disk, and the chart compares the two unevenly."""
-    device = filesystem(path).rpartition(" on ")[2]
+    device = _mount(path)[1]
     loop = Path("/sys/block") / Path(device).name / "loop"
     if not device.startswith("/dev/loop") or not loop.is_dir():
         return None
@@ -1442,8 +1448,9 @@ def _merge_node_finding(runs: dict) -> list[str]:
         return []
     creates = ", ".join(f"{r['create_seconds']:.2f}" for r in dbt_runs)
     raw_creates = ", ".join(f"{r['create_seconds']:.2f}" for r in runs["raw"])
-    others = _median(dbt_runs, "statements_seconds") - _median(dbt_runs, "create_seconds")
-    others -= _median(dbt_runs, "merge_seconds")
+    others = statistics.median(
+        r["statements_seconds"] - r["create_seconds"] - r["merge_seconds"] for r in dbt_runs
+    )
     outside = statistics.median(r["node_seconds"] - r["statements_seconds"] for r in dbt_runs)
     return [
         "- **dbt's node against the raw temp relation and MERGE**: the node's temp relation",
