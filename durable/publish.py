@@ -29,6 +29,7 @@ from durable.clone import CopyMethod, clone_file
 from durable.config import Settings
 from durable.errors import BadInput
 from durable.failpoints import failpoint
+from durable.quoting import quote_identifier as quote
 from durable.retry import TransientError, is_transient
 
 PUBLICATIONS = "_durable.publications"
@@ -66,8 +67,9 @@ class Publisher(Protocol):
 
     def published_runs(self) -> set[str]: ...
 
-    def published_files(self) -> dict[str, tuple[int, int]]:
-        """Landing files production holds: source_file -> (size, mtime_ns)."""
+    def published_files(self) -> dict[str, tuple[int, int, str, str | None]]:
+        """Landing files production holds: source_file -> (size, mtime_ns, status, message),
+        status `loaded`, `replaced` or `quarantined`."""
 
     def rows_changed(self, invocations: list[str]) -> dict[str, int]:
         """Rows of each model in the audit copy that these dbt invocations wrote."""
@@ -175,7 +177,7 @@ class DuckDBPublisher:
                 return set()
             return {row[0] for row in con.execute(f"select run_id from {PUBLICATIONS}").fetchall()}
 
-    def published_files(self) -> dict[str, tuple[int, int]]:
+    def published_files(self) -> dict[str, tuple[int, int, str, str | None]]:
         """Landing files production holds, with the size and mtime they were loaded at."""
         raw_schema = self.settings.raw_schema
         if not self.production.exists():
@@ -189,10 +191,10 @@ class DuckDBPublisher:
             if not exists:
                 return {}
             rows = con.execute(
-                f'select source_file, size_bytes, mtime_ns from "{raw_schema}"._landed_files '
-                "where status <> 'rejected'"
+                "select source_file, size_bytes, mtime_ns, status, message "
+                f"from {quote(raw_schema)}._landed_files"
             ).fetchall()
-        return {name: (size, mtime) for name, size, mtime in rows}
+        return {name: tuple(held) for name, *held in rows}
 
     def rows_changed(self, invocations: list[str]) -> dict[str, int]:
         """Rows each incremental model inserted or changed, read from `_invocation_id`."""
@@ -209,7 +211,7 @@ class DuckDBPublisher:
             ).fetchall()
             for (table,) in tables:
                 changed[table] = con.execute(
-                    f'select count(*) from "{schema}"."{table}" '
+                    f"select count(*) from {quote(schema)}.{quote(table)} "
                     f"where _invocation_id in ({placeholders})",
                     invocations,
                 ).fetchone()[0]

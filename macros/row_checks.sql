@@ -53,6 +53,6 @@
 {% macro is_impossible_time(column) -%}
     {#- Before the shop opened, or after the delivery that brought it (a day of clock skew
         allowed): a date no real event can have. -#}
-    ({{ column }} < cast('{{ var("shop_opened_on") }}' as timestamp)
+    ({{ column }} < cast('{{ shop_opened_on() }}' as timestamp)
     or {{ column }} >= {{ dbt.dateadd('day', 2, 'cast(_delivery_date as timestamp)') }})
 {%- endmacro %}

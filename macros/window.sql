@@ -27,25 +27,7 @@
 
     {%- set parsed = {} -%}
     {%- for name, text in [('start_date', start_text), ('end_date', end_text)] -%}
-        {%- set value = none -%}
-        {%- set match = modules.re.match('^([0-9]{4})-([0-9]{2})-([0-9]{2})$', text) -%}
-        {%- if match -%}
-            {#- Jinja cannot catch exceptions: check the day exists before building the date. -#}
-            {%- set year, month, day = match.group(1) | int, match.group(2) | int, match.group(3) | int -%}
-            {%- if 1 <= month <= 12 and 1 <= day <= 31 -%}
-                {%- set first = modules.datetime.date(year, month, 1) -%}
-                {%- set candidate = first + modules.datetime.timedelta(days=day - 1) -%}
-                {%- if candidate.month == month -%}
-                    {%- set value = candidate -%}
-                {%- endif -%}
-            {%- endif -%}
-        {%- endif -%}
-        {%- if value is none -%}
-            {{ exceptions.raise_compiler_error(
-                "Invalid var " ~ name ~ "=" ~ text ~ ": expected a date as YYYY-MM-DD."
-            ) }}
-        {%- endif -%}
-        {%- do parsed.update({name: value}) -%}
+        {%- do parsed.update({name: date_var_value(name, text)}) -%}
     {%- endfor -%}
 
     {%- if parsed['end_date'] < parsed['start_date'] -%}
@@ -68,9 +50,43 @@
 {% endmacro %}
 
 
+{% macro date_var_value(name, text) %}
+    {#- The date a var names as YYYY-MM-DD; a compile error naming the var otherwise, so no
+        var's text ever reaches SQL unchecked. -#}
+    {%- set text = text | string -%}
+    {%- set value = none -%}
+    {%- set match = modules.re.match('^([0-9]{4})-([0-9]{2})-([0-9]{2})$', text) -%}
+    {%- if match -%}
+        {#- Jinja cannot catch exceptions: check the day exists before building the date. -#}
+        {%- set year, month, day = match.group(1) | int, match.group(2) | int, match.group(3) | int -%}
+        {%- if 1 <= month <= 12 and 1 <= day <= 31 -%}
+            {%- set first = modules.datetime.date(year, month, 1) -%}
+            {%- set candidate = first + modules.datetime.timedelta(days=day - 1) -%}
+            {%- if candidate.month == month -%}
+                {%- set value = candidate -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if value is none -%}
+        {{ exceptions.raise_compiler_error(
+            "Invalid var " ~ name ~ "=" ~ text ~ ": expected a date as YYYY-MM-DD."
+        ) }}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
+
+{% macro shop_opened_on() %}
+    {#- The var `shop_opened_on`, checked: the first day a real event can have. -#}
+    {{ return(date_var_value('shop_opened_on', var('shop_opened_on')).isoformat()) }}
+{% endmacro %}
+
+
 {% macro assert_valid_window() %}
-    {#- on-run-start: fail before any SQL runs when the window vars are bad. -#}
+    {#- on-run-start: fail before any SQL runs when the window vars (or any other var that
+        reaches SQL) are bad. -#}
     {%- do window_vars() -%}
+    {%- do shop_opened_on() -%}
     {{ return('') }}
 {% endmacro %}
 
