@@ -51,6 +51,11 @@ class Settings:
     retry_wait: float = field(default_factory=lambda: float(_env("DURABLE_RETRY_WAIT", "1")))
     # DURABLE_ALERT_COMMAND: a shell command that receives a JSON payload on stdin on failure.
     alert_command: str = field(default_factory=lambda: _env("DURABLE_ALERT_COMMAND", ""))
+    # DURABLE_FUTURE_TOLERANCE_DAYS: a delivery dated later than today (UTC) plus this many days
+    # is held, not loaded, until its day comes (durable/landing_zone.py).
+    future_tolerance_days: int = field(
+        default_factory=lambda: int(_env("DURABLE_FUTURE_TOLERANCE_DAYS", "1"))
+    )
     # DURABLE_BUILD_ALL=1: every window builds and tests the whole project, not only what its
     # deliveries feed and the project changed (durable/selection.py).
     build_all: bool = field(default_factory=lambda: _env("DURABLE_BUILD_ALL", "") == "1")

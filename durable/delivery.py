@@ -3,10 +3,18 @@
 Every engine's loader stages a file here first, in a DuckDB connection (DuckDB's CSV reader is
 the one reader the project trusts), so the rules are the same everywhere:
 
+- No delivered byte is SQL. The reader is handed the file's path as a parameter and column names
+  of our own (`column_1`, ...); the header's names are only compared, in Python, with the
+  declared ones.
 - File-level problems reject the whole delivery with a message naming the file: an empty or
-  truncated file (no final line end), bytes that are not UTF-8, a UTF-8 byte-order mark, and schema
-  drift the source's policy does not accept (by default: a dropped, renamed or retyped column).
-- An added column is accepted by default and reported; the declared columns are loaded.
+  truncated file (no final line end), bytes that are not UTF-8, a UTF-8 byte-order mark, a
+  damaged gzip stream, and schema drift the source's policy does not accept (by default: a
+  dropped, renamed or retyped column).
+- Forgiving where it is safe: header names match regardless of case and surrounding spaces, and
+  a gzip-compressed file loads whatever its name (both with a warning). An added column is
+  accepted by default and reported; the declared columns are loaded.
+- Rows are counted as CSV records by Python's `csv` module, independently of DuckDB's reader
+  (quoted fields may hold line ends), so the accounting can catch a row the reader dropped.
 - Lines the reader cannot split into the header's columns are kept, with the reader's message,
   as rejected rows; every other row is loaded as text with its file, delivery date and row number.
 """
@@ -15,19 +23,29 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
+import re
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
+from durable.quoting import quote_identifier as quote
 from durable.sources import SourceTable
 
 BOM = codecs.BOM_UTF8
+GZIP_MAGIC = b"\x1f\x8b"
 # A column is retyped, not just holding a few bad values, when most of its values stop parsing.
 RETYPED_SHARE = 0.5
 RETYPED_MIN_VALUES = 3
+SHOWN_CHARACTERS = 60  # of a delivered name quoted in a message: enough to recognise it
+PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,59}")
 
 PARSES = {
     "bigint": "regexp_full_match(trim({c}), '[+-]?[0-9]+')",
@@ -40,10 +58,11 @@ PARSES = {
 class DeliveryRejected(Exception):
     """A file that cannot be loaded as delivered; names the file and the problem."""
 
-    def __init__(self, source_file: str, problem: str) -> None:
+    def __init__(self, source_file: str, problem: str, rows_delivered: int = 0) -> None:
         super().__init__(f"delivery rejected: {source_file}: {problem}")
         self.source_file = source_file
         self.problem = problem
+        self.rows_delivered = rows_delivered
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,7 @@ class LandedFile:
 class StagedDelivery:
     """What `stage` left in temp tables `_landing_rows` and `_landing_rejected`.
 
-    `rows_delivered` counts the file's data lines independently of the CSV reader, so the
+    `rows_delivered` counts the file's CSV records independently of DuckDB's reader, so the
     accounting test can catch a row the reader dropped without saying so.
     """
 
@@ -68,47 +87,125 @@ class StagedDelivery:
     warnings: list[str] = field(default_factory=list)
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+@dataclass(frozen=True)
+class CheckedFile:
+    header: list[str]
+    rows_delivered: int
+    gzipped: bool
 
 
-def check_file(landed: LandedFile) -> tuple[list[str], int]:
-    """The header's columns and the number of data lines; rejects a corrupt, truncated or
-    mis-encoded file."""
+def shown(text: str) -> str:
+    """Delivered text quoted for a message: escaped, on one line, and cut to a readable length."""
+    cut = text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "..."
+    return repr(cut)
+
+
+def is_gzipped(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+
+
+@contextmanager
+def open_delivery(path: Path, gzipped: bool) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed when it is gzip."""
+    with path.open("rb") as raw:
+        yield gzip.GzipFile(fileobj=raw) if gzipped else raw
+
+
+def count_records(path: Path, gzipped: bool, encoding: str = "utf-8") -> tuple[list[str], int]:
+    """The header and the number of non-empty CSV records after it (RFC 4180 quoting)."""
+    with open_delivery(path, gzipped) as stream:
+        text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+        records = csv.reader(text, strict=True)
+        header = next(records, [])
+        return header, sum(1 for record in records if record)
+
+
+def rows_of_rejected_file(path: Path, gzipped: bool) -> int:
+    """Best count of a rejected file's records, so its rows are accounted as quarantined: a file
+    in another encoding still splits into the same records, read byte for byte as latin-1."""
+    try:
+        return count_records(path, gzipped, encoding="latin-1")[1]
+    except (csv.Error, OSError, EOFError, zlib.error):
+        return 0
+
+
+def _check_bytes(landed: LandedFile, stream: BinaryIO) -> None:
     reject = lambda problem: DeliveryRejected(landed.source_file, problem)  # noqa: E731
-    with landed.path.open("rb") as handle:
-        head = handle.read(len(BOM))
-        if not head:
-            raise reject("empty file: not even a header (corrupt delivery)")
-        if head == BOM:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, last = 0, b""
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        if offset == 0 and chunk.startswith(BOM):
             raise reject("starts with a UTF-8 byte-order mark; deliveries must be plain UTF-8")
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        offset, last, lines = 0, b"", 0
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            lines += chunk.count(b"\n")
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                byte = chunk[error.start : error.start + 1]
-                raise reject(
-                    f"not UTF-8 (byte {offset + error.start}: {byte!r}; wrong encoding?)"
-                ) from None
-            offset += len(chunk)
-            last = chunk[-1:]
         try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise reject("not UTF-8: the file ends inside a character (truncated?)") from None
+            decoder.decode(chunk)
+        except UnicodeDecodeError as error:
+            byte = chunk[error.start : error.start + 1]
+            raise reject(
+                f"not UTF-8 (byte {offset + error.start}: {byte!r}; wrong encoding?)"
+            ) from None
+        offset += len(chunk)
+        last = chunk[-1:]
+    if offset == 0:
+        raise reject("empty file: not even a header (corrupt delivery)")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise reject("not UTF-8: the file ends inside a character (truncated?)") from None
     if last != b"\n":
         raise reject("truncated: the last row has no line end")
-    with landed.path.open(newline="", encoding="utf-8") as handle:
-        return next(csv.reader(io.StringIO(handle.readline())), []), lines - 1
+
+
+def check_file(landed: LandedFile) -> CheckedFile:
+    """The header and the number of CSV records; rejects a corrupt, truncated or mis-encoded
+    file, with the count of its records for the accounting."""
+    gzipped = False
+    try:
+        gzipped = is_gzipped(landed.path)
+        with open_delivery(landed.path, gzipped) as stream:
+            _check_bytes(landed, stream)
+        header, rows = count_records(landed.path, gzipped)
+    except DeliveryRejected as rejected:
+        rejected.rows_delivered = rows_of_rejected_file(landed.path, gzipped)
+        raise
+    except (OSError, EOFError, zlib.error) as error:
+        problem = f"damaged gzip stream ({error})" if gzipped else f"cannot be read ({error})"
+        raise DeliveryRejected(landed.source_file, problem) from None
+    except csv.Error as error:
+        raise DeliveryRejected(
+            landed.source_file,
+            f"not CSV: {error}",
+            rows_of_rejected_file(landed.path, gzipped),
+        ) from None
+    return CheckedFile(header, rows, gzipped)
+
+
+def match_header(landed: LandedFile, header: list[str]) -> tuple[list[str], list[str]]:
+    """The header's names as the project spells them (trimmed, lower case), and a warning for
+    each name that needed it; rejects a header naming a column twice."""
+    names = [name.strip().lower() for name in header]
+    warnings = [
+        f"header name {shown(raw)} read as {shown(name)}"
+        for raw, name in zip(header, names, strict=True)
+        if raw != name
+    ]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DeliveryRejected(
+            landed.source_file,
+            f"header names a column more than once: {', '.join(shown(n) for n in repeated)}",
+        )
+    return names, warnings
+
+
+def named(name: str) -> str:
+    """A delivered column name in a message: as is when it is a plain name, else quoted."""
+    return name if PLAIN_NAME.fullmatch(name) else shown(name)
 
 
 def check_drift(landed: LandedFile, table: SourceTable, header: list[str]) -> list[str]:
     """Apply the source's drift policy to the header; return warnings for accepted drift."""
-    added = [c for c in header if c not in table.columns]
+    added = [named(c) for c in header if c not in table.columns]
     dropped = [c for c in table.columns if c not in header]
     policy = {"added": "warn", "dropped": "error", "renamed": "error", **table.drift_policy}
     if dropped and added:
@@ -151,9 +248,24 @@ def check_types(con: duckdb.DuckDBPyConnection, landed: LandedFile, table: Sourc
 
 def stage(con: duckdb.DuckDBPyConnection, landed: LandedFile, table: SourceTable) -> StagedDelivery:
     """Check and read one file into temp tables `_landing_rows` and `_landing_rejected` of `con`."""
-    header, data_lines = check_file(landed)
-    warnings = check_drift(landed, table, header)
-    read_columns = "{" + ", ".join(f"'{c}': 'varchar'" for c in header) + "}"
+    checked = check_file(landed)
+    try:
+        return _read(con, landed, table, checked)
+    except DeliveryRejected as rejected:
+        rejected.rows_delivered = checked.rows_delivered
+        raise
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection, landed: LandedFile, table: SourceTable, checked: CheckedFile
+) -> StagedDelivery:
+    header, warnings = match_header(landed, checked.header)
+    if checked.gzipped and not landed.source_file.lower().endswith(".gz"):
+        warnings.append("gzip-compressed although not named .gz: read decompressed")
+    warnings += check_drift(landed, table, header)
+    # The reader's column names are ours, by position: the header's text never reaches SQL.
+    positions = {name: f"column_{i}" for i, name in enumerate(header, start=1)}
+    read_columns = "{" + ", ".join(f"'{c}': 'varchar'" for c in positions.values()) + "}"
     for leftover in ("_landing_rejects", "_landing_scans"):
         con.execute(f"drop table if exists {leftover}")
     try:
@@ -161,16 +273,17 @@ def stage(con: duckdb.DuckDBPyConnection, landed: LandedFile, table: SourceTable
             f"""create or replace temp table _landing_read as
             select * from read_csv(?, header = true, auto_detect = false,
                 columns = {read_columns}, delim = ',', quote = '"', escape = '"',
-                store_rejects = true, rejects_table = '_landing_rejects',
+                compression = ?, store_rejects = true, rejects_table = '_landing_rejects',
                 rejects_scan = '_landing_scans')""",
-            [str(landed.path)],
+            [str(landed.path), "gzip" if checked.gzipped else "none"],
         )
     except duckdb.Error as error:
         raise DeliveryRejected(
             landed.source_file, f"unreadable CSV: {str(error).splitlines()[0]}"
         ) from None
-    # Data rows are numbered from 1 in file order. Rejected lines are not in the read, so a good
-    # row's number is its ordinal plus the rejected rows before it.
+    # Data rows are numbered from 1 in file order (DuckDB numbers records, not line ends).
+    # Rejected lines are not in the read, so a good row's number is its ordinal plus the
+    # rejected rows before it.
     con.execute(
         """create or replace temp table _landing_rejected as
         select distinct line - 1 as _row_number, csv_line as raw_line,
@@ -179,7 +292,7 @@ def stage(con: duckdb.DuckDBPyConnection, landed: LandedFile, table: SourceTable
     )
     # Declared columns only, in declared order; one a lenient policy let go of is null.
     columns = ", ".join(
-        quote(c) if c in header else f"cast(null as varchar) as {quote(c)}" for c in table.columns
+        f"{positions.get(c, 'cast(null as varchar)')} as {quote(c)}" for c in table.columns
     )
     con.execute(
         f"""create or replace temp table _landing_rows as
@@ -198,4 +311,4 @@ def stage(con: duckdb.DuckDBPyConnection, landed: LandedFile, table: SourceTable
     check_types(con, landed, table)
     loaded = con.execute("select count(*) from _landing_rows").fetchone()[0]
     rejected = con.execute("select count(*) from _landing_rejected").fetchone()[0]
-    return StagedDelivery(data_lines, loaded, rejected, warnings)
+    return StagedDelivery(checked.rows_delivered, loaded, rejected, warnings)

@@ -25,13 +25,17 @@ class SourceTable:
     primary_key: tuple[str, ...]
     drift_policy: dict[str, str]
     column_types: dict[str, str]  # column -> what its text must parse as (meta.type)
+    # meta.on_bad_file: `quarantine` (the default) sets a file that cannot be loaded aside and
+    # goes on with the others; `halt` stops the run, for a source whose day must be complete.
+    on_bad_file: str = "quarantine"
 
 
 def load_source_tables(project_dir: Path) -> list[SourceTable]:
     """Entities of the `jaffle` source, in the order the YAML lists them."""
     document = yaml.safe_load((project_dir / SOURCES_YAML).read_text())
     (source,) = [s for s in document["sources"] if s["name"] == SOURCE]
-    default_policy = (source.get("meta") or {}).get("drift_policy", {})
+    source_meta = source.get("meta") or {}
+    default_policy = source_meta.get("drift_policy", {})
     tables = []
     for table in source["tables"]:
         if table.get("identifier", "").startswith("_"):
@@ -48,6 +52,15 @@ def load_source_tables(project_dir: Path) -> list[SourceTable]:
                     for column in table["columns"]
                     if "type" in (column.get("meta") or {})
                 },
+                on_bad_file=_bad_file_policy(
+                    table["name"], meta.get("on_bad_file", source_meta.get("on_bad_file"))
+                ),
             )
         )
     return tables
+
+
+def _bad_file_policy(table: str, policy: str | None) -> str:
+    if policy in (None, "quarantine", "halt"):
+        return policy or "quarantine"
+    raise ValueError(f"{table}: meta.on_bad_file is {policy!r}; expected quarantine or halt")
