@@ -1,4 +1,9 @@
-"""The `durable` command line: `run` heals and publishes, `status` shows the ledger."""
+"""The `durable` command line: `run` heals and publishes, `status` shows the ledger.
+
+Whatever goes wrong ends in one line on stderr and a documented exit code, never a traceback;
+text that came from a delivery (file names, header names, values) is printed literally, never
+read as markup.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,22 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from durable.config import Settings
-from durable.errors import ExitCode, RunFailure
+from durable.errors import ExitCode
+from durable.landing import discover
 from durable.ledger import Ledger
 from durable.publish import publisher_for
-from durable.runner import Runner
+from durable.runner import Runner, as_failure
+from durable.sources import load_source_tables
 from durable.windows import due_dates, requested_windows
 
-app = typer.Typer(add_completion=False, help="Durable data pipelines on dbt.")
+app = typer.Typer(
+    add_completion=False, pretty_exceptions_enable=False, help="Durable data pipelines on dbt."
+)
 # Logs and CI have no terminal width to wrap to: keep ledger rows on one line there.
 out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
@@ -41,13 +52,16 @@ def run(
     """
     try:
         windows = requested_windows(date, start, end)
-    except RunFailure as failure:
-        err.print(f"[red]error[/red]: {failure}")
+        runner = Runner(Settings(), progress=progress)
+    except Exception as error:  # noqa: BLE001 - one line, never a traceback
+        failure = as_failure(error)
+        err.print(f"[red]error[/red]: {escape(str(failure))}")
         raise typer.Exit(int(failure.exit_code)) from None
-    report = Runner(Settings(), progress=progress).run(windows, command=_command(date, start, end))
+    report = runner.run(windows, command=_command(date, start, end))
     if report.exit_code != ExitCode.OK:
         err.print(
-            f"[red]{report.exit_code.name.lower()}[/red] (run {report.run_id}): {report.failure}"
+            f"[red]{report.exit_code.name.lower()}[/red] (run {report.run_id}): "
+            f"{escape(report.failure or '')}"
         )
         raise typer.Exit(int(report.exit_code))
     if not report.windows:
@@ -64,8 +78,24 @@ def _command(date: str | None, start: str | None, end: str | None) -> str:
 
 @app.command()
 def status(limit: int = 15) -> None:
-    """Recent windows from the run ledger, and what is due."""
-    settings = Settings()
+    """Recent windows from the run ledger, what is due, and every file of the landing zone."""
+    try:
+        settings = Settings()
+        _show_ledger(settings, limit)
+    except Exception as error:  # noqa: BLE001 - one line, never a traceback
+        err.print(f"[red]error[/red]: {escape(str(as_failure(error)))}")
+        raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
+    try:
+        published = publisher_for(settings).published_files()
+        due = due_dates(settings, published)
+    except Exception as error:  # noqa: BLE001 - status must still show the ledger
+        out.print(Text(f"due: unknown ({as_failure(error)})"))
+        return
+    out.print("due: " + (", ".join(str(d) for d in due) if due else "nothing"))
+    _show_landing_zone(settings, published)
+
+
+def _show_ledger(settings: Settings, limit: int) -> None:
     ledger = Ledger(settings.ledger_path)
     try:
         table = Table(title="run ledger (newest first)")
@@ -79,19 +109,35 @@ def status(limit: int = 15) -> None:
             )
             tests = f"{w.tests_passed or 0} passed, {w.tests_failed or 0} failed"
             changed = ", ".join(f"{k}={v}" for k, v in (w.rows_changed or {}).items())
-            table.add_row(
-                w.run_id, window, w.state, str(w.attempts), tests, changed, (w.failure or "")[:80]
-            )
+            cells = (w.run_id, window, w.state, str(w.attempts), tests, changed, w.failure or "")
+            table.add_row(*(Text(cell[:80]) for cell in cells))
         out.print(table)
     finally:
         ledger.close()
-    try:
-        published = publisher_for(settings).published_files()
-        due = due_dates(settings, published)
-    except Exception as error:  # noqa: BLE001 - status must still show the ledger
-        out.print(f"due: unknown ({error})")
-        return
-    out.print("due: " + (", ".join(str(d) for d in due) if due else "nothing"))
+
+
+def _show_landing_zone(settings: Settings, published: dict[str, tuple]) -> None:
+    """Each file of the landing zone is loaded, quarantined, due, held or reported: counts, then
+    every file that is not simply loaded, with its reason."""
+    deliveries, findings = discover(
+        settings.landing_dir,
+        load_source_tables(settings.project_dir),
+        future_tolerance_days=settings.future_tolerance_days,
+    )
+    listed: list[tuple[str, str, str]] = []
+    for landed in deliveries:
+        held = published.get(landed.source_file)
+        state = "due" if held is None else ("quarantined" if held[2] == "quarantined" else "loaded")
+        if state != "loaded":
+            listed.append((state, landed.source_file, (held[3] or "") if held else ""))
+    listed += [(f.status, f.path, f.reason) for f in findings]
+    counts = {state: 0 for state in ("loaded", "quarantined", "due", "held", "reported")}
+    counts["loaded"] = len(deliveries) - sum(1 for s, _, _ in listed if s in ("quarantined", "due"))
+    for state, _, _ in listed:
+        counts[state] += 1
+    out.print("landing zone: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
+    for state, path, reason in listed:
+        out.print(Text(f"  {state:<11} {path}" + (f": {reason}" if reason else "")))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """Loads the landing zone into raw tables: every delivered file once, every row accounted for.
 
-A delivery is `<landing>/<entity>/dt=YYYY-MM-DD/part-NNNN.csv`. Each file is checked and read by
-`durable.delivery` (every column as text, so no value can fail the load; typing and row-level
-checks happen in dbt staging) and appended with its lineage. Lines the reader cannot split are kept
-in `_rejected_rows`; a file with a file-level problem is rejected whole, and recorded as such.
+A delivery is `<landing>/<entity>/dt=YYYY-MM-DD/part-NNNN.csv` (durable/landing_zone.py says
+what else may lie there). Each file is checked and read by `durable.delivery` (every column as
+text, so no value can fail the load; typing and row-level checks happen in dbt staging) and
+appended with its lineage. Lines the reader cannot split are kept in `_rejected_rows`. A file with
+a file-level problem is quarantined whole: recorded with its reason and its rows, it loads nothing
+(a re-delivered file that is quarantined withdraws the rows of its earlier version), and the other
+files go on. Every other path of the landing zone is kept in `_landing_findings`, held or
+reported, so the accounting shows the whole landing zone.
 
 The ledger `_landed_files` remembers each file's size, mtime, hash and row counts, so a re-run skips
 what it has loaded, and a re-delivered (changed) file replaces its earlier rows instead of
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,11 +27,12 @@ from typing import NamedTuple
 
 import duckdb
 
-from durable.delivery import DeliveryRejected, LandedFile, StagedDelivery, quote, stage
+from durable.delivery import DeliveryRejected, LandedFile, StagedDelivery, stage
 from durable.failpoints import failpoint
+from durable.landing_zone import Finding, scan_landing_zone
+from durable.quoting import quote_identifier as quote
 from durable.sources import SourceTable
 
-PARTITION = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
 LINEAGE_COLUMNS = ("_source_file", "_delivery_date", "_row_number", "_loaded_at")
 # Column definitions of the raw tables, in SQL that DuckDB and PostgreSQL both take.
 LINEAGE_COLUMNS_DDL = (
@@ -40,6 +44,10 @@ LEDGER_COLUMNS_DDL = (
     "size_bytes bigint not null, mtime_ns bigint not null, sha256 varchar not null, "
     "status varchar not null, rows_delivered bigint not null, rows_loaded bigint not null, "
     "rows_rejected bigint not null, message varchar, loaded_at timestamp not null"
+)
+FINDINGS_COLUMNS_DDL = (
+    "path varchar not null, entity varchar, delivery_date date, status varchar not null, "
+    "reason varchar not null, seen_at timestamp not null"
 )
 REJECTED_COLUMNS_DDL = (
     "entity varchar not null, _source_file varchar not null, _delivery_date date not null, "
@@ -53,16 +61,25 @@ class FileLoad:
     source_file: str
     entity: str
     delivery_date: date
-    status: str  # loaded | replaced | unchanged | rejected
+    status: str  # loaded | replaced | unchanged | quarantined
     rows_delivered: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
-    message: str = ""  # why it was rejected, or drift that was accepted and reported
+    message: str = ""  # why it was quarantined, or drift that was accepted and reported
+    fresh: bool = True  # read in this load (not an earlier load's verdict, carried over)
 
     @classmethod
-    def rejected(cls, landed: LandedFile, problem: str) -> FileLoad:
+    def quarantined(
+        cls, landed: LandedFile, rejected: DeliveryRejected, replacing: bool
+    ) -> FileLoad:
+        withdrawn = "; the rows of its earlier version are withdrawn" if replacing else ""
         return cls(
-            landed.source_file, landed.entity, landed.delivery_date, "rejected", message=problem
+            landed.source_file,
+            landed.entity,
+            landed.delivery_date,
+            "quarantined",
+            rows_delivered=rejected.rows_delivered,
+            message=rejected.problem + withdrawn,
         )
 
     @classmethod
@@ -98,14 +115,15 @@ class FileLoad:
 @dataclass
 class LoadReport:
     files: list[FileLoad] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # what else lies in the landing zone
 
     @property
     def new_files(self) -> list[FileLoad]:
         return [f for f in self.files if f.status in ("loaded", "replaced")]
 
     @property
-    def rejected(self) -> list[FileLoad]:
-        return [f for f in self.files if f.status == "rejected"]
+    def quarantined(self) -> list[FileLoad]:
+        return [f for f in self.files if f.status == "quarantined"]
 
     def totals(self) -> dict[str, int]:
         return {
@@ -117,22 +135,21 @@ class LoadReport:
 
 
 def discover(
-    landing_dir: Path, tables: Iterable[SourceTable], through: date | None = None
-) -> list[LandedFile]:
-    """Files in the landing zone, oldest delivery first; `through` hides later deliveries."""
-    found = []
-    for table in tables:
-        for partition in sorted((landing_dir / table.name).glob("dt=*")):
-            match = PARTITION.match(partition.name)
-            if not match or not partition.is_dir():
-                continue
-            delivered = date.fromisoformat(match.group(1))
-            if through is not None and delivered > through:
-                continue
-            for path in sorted(partition.glob("*.csv")):
-                relative = path.relative_to(landing_dir).as_posix()
-                found.append(LandedFile(table.name, delivered, path, relative))
-    return sorted(found, key=lambda f: (f.delivery_date, f.entity, f.source_file))
+    landing_dir: Path,
+    tables: Iterable[SourceTable],
+    through: date | None = None,
+    future_tolerance_days: int = 1,
+) -> tuple[list[LandedFile], list[Finding]]:
+    """Deliveries in the landing zone, oldest first (`through` hides later ones), and the
+    findings: every other path, held or reported."""
+    scan = scan_landing_zone(landing_dir, tables, future_tolerance_days=future_tolerance_days)
+    deliveries = [f for f in scan.deliveries if through is None or f.delivery_date <= through]
+    return deliveries, scan.findings
+
+
+def findings_rows(findings: Iterable[Finding], seen_at: datetime) -> list[tuple]:
+    """`_landing_findings` rows, in column order."""
+    return [(f.path, f.entity, f.delivery_date, f.status, f.reason, seen_at) for f in findings]
 
 
 def _sha256(path: Path) -> str:
@@ -198,11 +215,16 @@ class DuckDBLoader:
 
     def ensure_tables(self, tables: Iterable[SourceTable]) -> None:
         self.con.execute(f"create schema if not exists {self.schema}")
+        for name, ddl in (
+            ("_landed_files", LEDGER_COLUMNS_DDL),
+            ("_rejected_rows", REJECTED_COLUMNS_DDL),
+            ("_landing_findings", FINDINGS_COLUMNS_DDL),
+        ):
+            self.con.execute(f"create table if not exists {self.schema}.{name} ({ddl})")
+        # Files rejected before the file-level quarantine existed were quarantined in all but name.
         self.con.execute(
-            f"create table if not exists {self.schema}._landed_files ({LEDGER_COLUMNS_DDL})"
-        )
-        self.con.execute(
-            f"create table if not exists {self.schema}._rejected_rows ({REJECTED_COLUMNS_DDL})"
+            f"update {self.schema}._landed_files set status = 'quarantined' "
+            "where status = 'rejected'"
         )
         for table in tables:
             columns = ", ".join(f"{quote(c)} varchar" for c in table.columns)
@@ -211,44 +233,75 @@ class DuckDBLoader:
                 f"({columns}, {LINEAGE_COLUMNS_DDL})"
             )
 
+    def record_findings(self, findings: list[Finding]) -> None:
+        """The landing zone's other paths as of this load, replacing the last load's."""
+        seen_at = datetime.now(UTC).replace(tzinfo=None)
+        self.con.execute("begin transaction")
+        self.con.execute(f"delete from {self.schema}._landing_findings")
+        rows = findings_rows(findings, seen_at)
+        if rows:
+            self.con.executemany(
+                f"insert into {self.schema}._landing_findings values (?, ?, ?, ?, ?, ?)", rows
+            )
+        self.con.execute("commit")
+
     def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
-        stat = landed.path.stat()
-        digest = self.ledger.new_digest(landed, stat)
-        if digest is None:
-            return FileLoad(landed.source_file, landed.entity, landed.delivery_date, "unchanged")
+        stat = landed.path.lstat()
+        try:
+            digest = self.ledger.new_digest(landed, stat)
+        except OSError as error:
+            digest = ""
+            unreadable = DeliveryRejected(landed.source_file, f"cannot be read ({error})")
+        else:
+            unreadable = None
+            if digest is None:
+                return FileLoad(
+                    landed.source_file, landed.entity, landed.delivery_date, "unchanged"
+                )
 
         # One timestamp for the file's rows and its ledger row: staging models compare the two
         # to find versions whose file was re-delivered since (macros/incremental_staging.sql).
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        replacing = self.ledger.get(landed.source_file) is not None
+        # One transaction: the file's rows and its ledger row, or nothing.
+        self.con.execute("begin transaction")
         try:
-            replacing = self.ledger.get(landed.source_file) is not None
+            if unreadable:
+                raise unreadable
             load = self._copy_rows(landed, table, loaded_at, replacing)
         except DeliveryRejected as rejected:
             self.con.execute("rollback")
-            load = FileLoad.rejected(landed, rejected.problem)
+            self.con.execute("begin transaction")
+            load = FileLoad.quarantined(landed, rejected, replacing)
+            if replacing:
+                self._withdraw(landed, table)
         self.con.execute(
             f"""insert or replace into {self.schema}._landed_files values
                 (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)""",
             [*load.ledger_values(stat.st_size, stat.st_mtime_ns, digest), loaded_at],
         )
+        self.con.execute("commit")
         self.ledger.record(load, stat, digest)
         return load
+
+    def _withdraw(self, landed: LandedFile, table: SourceTable) -> None:
+        """Remove the rows an earlier version of the file put in the raw tables."""
+        for relation in (quote(table.name), "_rejected_rows"):
+            self.con.execute(
+                f"delete from {self.schema}.{relation} where _source_file = ?",
+                [landed.source_file],
+            )
 
     def _copy_rows(
         self, landed: LandedFile, table: SourceTable, loaded_at: datetime, replacing: bool
     ) -> FileLoad:
-        target = f"{self.schema}.{quote(table.name)}"
-        self.con.execute("begin transaction")
         staged = stage(self.con, landed, table)
         if replacing:
-            for relation in (target, f"{self.schema}._rejected_rows"):
-                self.con.execute(
-                    f"delete from {relation} where _source_file = ?", [landed.source_file]
-                )
+            self._withdraw(landed, table)
         columns = ", ".join(quote(c) for c in table.columns)
         lineage = [landed.source_file, landed.delivery_date]
         self.con.execute(
-            f"""insert into {target}
+            f"""insert into {self.schema}.{quote(table.name)}
             select {columns}, ?, ?::date, _row_number, ?::timestamp from _landing_rows""",
             [*lineage, loaded_at],
         )
@@ -258,7 +311,6 @@ class DuckDBLoader:
             from _landing_rejected""",
             [landed.entity, *lineage, loaded_at],
         )
-        self.con.execute("commit")
         return FileLoad.staged(landed, staged, replacing)
 
 
@@ -268,15 +320,20 @@ def load_landing(
     raw_schema: str,
     tables: list[SourceTable],
     through: date | None = None,
+    future_tolerance_days: int = 1,
 ) -> LoadReport:
-    """Load every new or changed file delivered up to `through` into the raw tables."""
+    """Load every new or changed file delivered up to `through` into the raw tables, and record
+    what else lies in the landing zone."""
     by_name = {table.name: table for table in tables}
     report = LoadReport()
     database.parent.mkdir(parents=True, exist_ok=True)
+    deliveries, findings = discover(landing_dir, tables, through, future_tolerance_days)
     with duckdb.connect(str(database)) as connection:
         loader = DuckDBLoader(connection, raw_schema)
         loader.ensure_tables(tables)
-        for landed in discover(landing_dir, tables, through):
+        loader.record_findings(findings)
+        for landed in deliveries:
             report.files.append(loader.load_file(landed, by_name[landed.entity]))
             failpoint("load:after-file")
+    report.findings = findings
     return report

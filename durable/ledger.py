@@ -45,6 +45,12 @@ create table if not exists windows (
     audit_path text,
     primary key (run_id, window_start, window_end)
 );
+create table if not exists landing_findings (  -- held and reported paths already alerted on
+    path text primary key,
+    status text not null,
+    reason text not null,
+    first_seen_at text not null
+);
 """
 
 
@@ -157,6 +163,28 @@ class Ledger:
             )
             for r in rows
         ]
+
+    def new_findings(self, findings: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+        """Keep the landing zone's current (path, status, reason) findings; return those not
+        seen before, so each is alerted on once, and again only if it changes."""
+        current = {path: (status, reason) for path, status, reason in findings}
+        known = {
+            path: (status, reason)
+            for path, status, reason in self.db.execute(
+                "select path, status, reason from landing_findings"
+            )
+        }
+        new = [(p, *v) for p, v in current.items() if known.get(p) != v]
+        self.db.execute("begin")
+        self.db.executemany(
+            "delete from landing_findings where path = ?", [(p,) for p in known if p not in current]
+        )
+        self.db.executemany(
+            "insert or replace into landing_findings values (?, ?, ?, ?)",
+            [(*finding, now()) for finding in new],
+        )
+        self.db.execute("commit")
+        return new
 
     def runs(self, limit: int = 20) -> list[tuple]:
         return self.db.execute(

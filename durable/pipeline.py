@@ -24,7 +24,7 @@ class WindowResult:
 
     @property
     def success(self) -> bool:
-        return self.build.success and not self.load.rejected
+        return self.build.success
 
 
 def load(settings: Settings, through: date | None) -> LoadReport:
@@ -39,7 +39,12 @@ def load(settings: Settings, through: date | None) -> LoadReport:
 
         return load_landing_spark(settings, tables, through)
     return load_landing(
-        settings.duckdb_path, settings.landing_dir, settings.raw_schema, tables, through
+        settings.duckdb_path,
+        settings.landing_dir,
+        settings.raw_schema,
+        tables,
+        through,
+        settings.future_tolerance_days,
     )
 
 

@@ -28,6 +28,7 @@ from durable.config import Settings
 from durable.delivery import DeliveryRejected, LandedFile, stage
 from durable.failpoints import failpoint
 from durable.landing import (
+    FINDINGS_COLUMNS_DDL,
     LEDGER_COLUMNS_DDL,
     LINEAGE_COLUMNS_DDL,
     REJECTED_COLUMNS_DDL,
@@ -35,7 +36,10 @@ from durable.landing import (
     LandedLedger,
     LoadReport,
     discover,
+    findings_rows,
 )
+from durable.landing_zone import Finding
+from durable.quoting import quote_identifier as quote
 from durable.retry import TransientError, is_transient
 from durable.sources import SourceTable
 
@@ -119,9 +123,19 @@ class PostgresLoader:
                     _ident(self.schema, "_landed_files"),
                 )
             )
+            for name, ddl in (
+                ("_rejected_rows", REJECTED_COLUMNS_DDL),
+                ("_landing_findings", FINDINGS_COLUMNS_DDL),
+            ):
+                cur.execute(
+                    sql.SQL("create table if not exists {} (" + ddl + ")").format(
+                        _ident(self.schema, name)
+                    )
+                )
+            # Files rejected before the file-level quarantine were quarantined in all but name.
             cur.execute(
-                sql.SQL("create table if not exists {} (" + REJECTED_COLUMNS_DDL + ")").format(
-                    _ident(self.schema, "_rejected_rows")
+                sql.SQL("update {} set status = 'quarantined' where status = 'rejected'").format(
+                    _ident(self.schema, "_landed_files")
                 )
             )
             for table in tables:
@@ -151,33 +165,58 @@ class PostgresLoader:
         self.con.rollback()  # end the read's transaction: each file gets its own
         return rows
 
+    def record_findings(self, findings: list[Finding]) -> None:
+        """The landing zone's other paths as of this load, replacing the last load's."""
+        relation = _ident(self.schema, "_landing_findings")
+        with self.con, self.con.cursor() as cur:
+            cur.execute("select localtimestamp")
+            (seen_at,) = cur.fetchone()
+            cur.execute(sql.SQL("delete from {}").format(relation))
+            cur.executemany(
+                sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s)").format(relation),
+                findings_rows(findings, seen_at),
+            )
+
     def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
-        stat = landed.path.stat()
+        stat = landed.path.lstat()
         entry = self.ledger.get(landed.source_file)
-        digest = self.ledger.new_digest(landed, stat)
+        try:
+            digest = self.ledger.new_digest(landed, stat)
+        except OSError as error:
+            digest = ""
+            unreadable = DeliveryRejected(landed.source_file, f"cannot be read ({error})")
+        else:
+            unreadable = None
         if entry and digest is None:
-            # The ledger is shared by every audit (raw tables are not swapped): a file rejected
-            # by an earlier, failed run stays rejected until the source re-sends it, as on DuckDB
-            # where the failed run's ledger is set aside with its audit copy.
-            status = "rejected" if entry.status == "rejected" else "unchanged"
+            # The ledger is shared by every audit (raw tables are not swapped): a file
+            # quarantined by an earlier run stays so until the source re-sends it, as on DuckDB
+            # where a failed run's ledger is set aside with its audit copy.
+            status = "quarantined" if entry.status == "quarantined" else "unchanged"
             return FileLoad(
                 landed.source_file,
                 landed.entity,
                 landed.delivery_date,
                 status,
-                message=(entry.message or "") if status == "rejected" else "",
+                message=(entry.message or "") if status == "quarantined" else "",
+                fresh=False,
             )
 
         replacing = entry is not None
         try:
+            if unreadable:
+                raise unreadable
             staged = stage(self.stager, landed, table)
         except DeliveryRejected as rejected:
-            load = FileLoad.rejected(landed, rejected.problem)
+            load = FileLoad.quarantined(landed, rejected, replacing)
         else:
             load = FileLoad.staged(landed, staged, replacing)
-        # One transaction: the file's rows (unless rejected) and its ledger row, or nothing.
+        # One transaction: the file's rows (or the withdrawal of its earlier ones, when it is
+        # quarantined) and its ledger row, or nothing.
         with self.con, self.con.cursor() as cur:
-            if load.status != "rejected":
+            if load.status == "quarantined":
+                if replacing:
+                    self._withdraw(cur, landed, table)
+            else:
                 self._copy_rows(cur, landed, table, replacing)
             cur.execute(
                 sql.SQL(
@@ -197,21 +236,25 @@ class PostgresLoader:
         self.ledger.record(load, stat, digest)
         return load
 
+    def _withdraw(self, cur, landed: LandedFile, table: SourceTable) -> None:  # noqa: ANN001
+        """Remove the rows an earlier version of the file put in the raw tables."""
+        for name in (table.name, "_rejected_rows"):
+            cur.execute(
+                sql.SQL("delete from {} where _source_file = %s").format(_ident(self.schema, name)),
+                [landed.source_file],
+            )
+
     def _copy_rows(self, cur, landed: LandedFile, table: SourceTable, replacing: bool) -> None:  # noqa: ANN001
         target = _ident(self.schema, table.name)
         rejected = _ident(self.schema, "_rejected_rows")
         if replacing:
-            for relation in (target, rejected):
-                cur.execute(
-                    sql.SQL("delete from {} where _source_file = %s").format(relation),
-                    [landed.source_file],
-                )
+            self._withdraw(cur, landed, table)
         # COPY has no defaults for the lineage: the stager adds them, in UTC like DuckDB's now().
         cur.execute("select localtimestamp")
         (loaded_at,) = cur.fetchone()
         lineage = [landed.source_file, landed.delivery_date, loaded_at]
         columns = [*table.columns, "_source_file", "_delivery_date", "_row_number", "_loaded_at"]
-        selected = ", ".join(f'"{c}"' for c in table.columns)
+        selected = ", ".join(quote(c) for c in table.columns)
         rows = _csv(
             self.stager,
             f"select {selected}, ?, ?, _row_number, ? from _landing_rows order by _row_number",
@@ -244,9 +287,13 @@ def load_landing_postgres(
         con.cursor().execute("set timezone = 'UTC'")
         con.commit()
         loader = PostgresLoader(con, settings.raw_schema)
+        deliveries, report.findings = discover(
+            settings.landing_dir, tables, through, settings.future_tolerance_days
+        )
         try:
             loader.ensure_tables(tables)
-            for landed in discover(settings.landing_dir, tables, through):
+            loader.record_findings(report.findings)
+            for landed in deliveries:
                 report.files.append(loader.load_file(landed, by_name[landed.entity]))
                 failpoint("load:after-file")
         finally:
@@ -336,8 +383,8 @@ class PostgresPublisher:
             cur.execute(sql.SQL("drop table if exists {}").format(files))
             cur.execute(
                 sql.SQL(
-                    "create table {} as select source_file, size_bytes, mtime_ns from {} "
-                    "where status <> 'rejected'"
+                    "create table {} as "
+                    "select source_file, size_bytes, mtime_ns, status, message from {}"
                 ).format(files, landed)
             )
             failpoint("publish:before-rename")
@@ -374,16 +421,16 @@ class PostgresPublisher:
             )
             return {row[0] for row in cur.fetchall()}
 
-    def published_files(self) -> dict[str, tuple[int, int]]:
+    def published_files(self) -> dict[str, tuple[int, int, str, str | None]]:
         with self._transaction() as cur:
             if not self._table_exists(cur, self.production, PUBLISHED_FILES):
                 return {}
             cur.execute(
-                sql.SQL("select source_file, size_bytes, mtime_ns from {}").format(
+                sql.SQL("select source_file, size_bytes, mtime_ns, status, message from {}").format(
                     _ident(self.production, PUBLISHED_FILES)
                 )
             )
-            return {name: (size, mtime) for name, size, mtime in cur.fetchall()}
+            return {name: tuple(held) for name, *held in cur.fetchall()}
 
     def rows_changed(self, invocations: list[str]) -> dict[str, int]:
         """Rows each incremental model inserted or changed, read from `_invocation_id`."""

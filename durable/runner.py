@@ -6,6 +6,12 @@ changes reach: durable/selection.py), and publish by atomic rename only if every
 Transient faults are retried with backoff; after one part-way through the DAG only the failed and
 skipped nodes run again (`dbt retry`). Deterministic faults stop the run at once with the node and
 the reason, call the alert hook, and leave production as it was.
+
+A delivered file that cannot be loaded is quarantined by the loader and the window goes on
+(unless its source says `on_bad_file: halt`); the alert hook hears of it once it is published.
+Paths of the landing zone that are not deliveries (held, reported) are alerted on once each.
+Whatever stops a run, the ledger marks it failed and the alert hook is called: a bug in the
+runner included, which is reported in one line like any other failure.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from tenacity import RetryCallState
 
 from durable import dbt, pipeline
@@ -33,12 +40,14 @@ from durable.errors import (
     TransientExhausted,
 )
 from durable.failpoints import failpoint
+from durable.landing import FileLoad, discover
 from durable.ledger import Ledger
 from durable.lock import run_lock
 from durable.progress import NodeProgress
 from durable.publish import publisher_for
 from durable.retry import TransientError, is_transient, policy
 from durable.selection import build_arguments, code_fingerprint, record_unit_tests_passed
+from durable.sources import load_source_tables
 from durable.windows import due_dates
 
 console = Console(stderr=True)
@@ -54,6 +63,7 @@ class WindowReport:
     invocations: list[str] = field(default_factory=list)
     rows_changed: dict[str, int] = field(default_factory=dict)
     files_loaded: int = 0
+    quarantined: list[FileLoad] = field(default_factory=list)  # files set aside by this load
     code_fingerprint: str | None = None  # of the code built: production records it on publish
 
     @property
@@ -80,6 +90,14 @@ class RunReport:
     transient_retries: int = 0
 
 
+def as_failure(error: Exception) -> RunFailure:
+    """Any exception as a run failure of one line; a bug in the runner is an internal error."""
+    if isinstance(error, RunFailure):
+        return error
+    lines = str(error).strip().splitlines()
+    return RunFailure(f"internal error: {type(error).__name__}: {lines[0] if lines else ''}")
+
+
 class Runner:
     def __init__(self, settings: Settings, progress: str = "auto") -> None:
         self.settings = settings
@@ -93,7 +111,8 @@ class Runner:
         try:
             with run_lock(self.settings.state_dir / "run.lock", self.settings.lock_timeout):
                 self._run_locked(report, windows, command)
-        except RunFailure as failure:
+        except Exception as error:  # noqa: BLE001 - every failure ends as one line and an alert
+            failure = as_failure(error)
             report.exit_code, report.failure = failure.exit_code, str(failure)
             self._alert(report)
         return report
@@ -106,13 +125,15 @@ class Runner:
             self._settle_crashed(ledger)
             ledger.start_run(report.run_id, command)
             try:
+                self._report_findings(ledger)
                 if windows is None:
                     windows = [(day, day) for day in self._due()]
                 for start, end in windows:
                     window = WindowReport(start, end)
                     report.windows.append(window)
                     self._window(ledger, report.run_id, window)
-            except RunFailure as failure:
+            except Exception as error:  # noqa: BLE001 - the ledger must never say `running`
+                failure = as_failure(error)
                 ledger.finish_run(
                     report.run_id,
                     "failed",
@@ -120,7 +141,7 @@ class Runner:
                     str(failure),
                     report.transient_retries,
                 )
-                raise
+                raise failure from None
             ledger.finish_run(report.run_id, "succeeded", 0, None, report.transient_retries)
         finally:
             ledger.close()
@@ -130,6 +151,26 @@ class Runner:
         self._with_retries(self.publisher.discard_audit)  # a dead run's half-built copy
         for run_id in crashed:
             console.print(f"[yellow]settled run {run_id}[/yellow]: it died before finishing")
+
+    def _report_findings(self, ledger: Ledger) -> None:
+        """Warn of, and alert once on, each landing-zone path that is held or reported."""
+        tables = load_source_tables(self.settings.project_dir)
+        _, findings = discover(
+            self.settings.landing_dir,
+            tables,
+            future_tolerance_days=self.settings.future_tolerance_days,
+        )
+        current = [(f.path, f.status, f.reason) for f in findings]
+        for path, status, reason in ledger.new_findings(current):
+            console.print(f"[yellow]{status}[/yellow] {escape(path)}: {escape(reason)}")
+            self._send(
+                {
+                    "event": f"landing_file_{status}",
+                    "path": path,
+                    "status": status,
+                    "reason": reason,
+                }
+            )
 
     def _due(self) -> list[date]:
         published = self._with_retries(self.publisher.published_files)
@@ -171,12 +212,26 @@ class Runner:
             self.publisher.publish(run_id, [(start, end)])
             ledger.update_window(run_id, start, end, state="published")
             self._save_production_state(window.code_fingerprint)
+            quarantined = f", {len(window.quarantined)} quarantined" if window.quarantined else ""
             console.print(
                 f"[green]published[/green] {label}: {window.tests_passed} tests passed, "
                 f"{sum(window.rows_changed.values())} rows changed, "
-                f"{window.files_loaded} files loaded"
+                f"{window.files_loaded} files loaded{quarantined}"
             )
-        except RunFailure as failure:
+            for bad in window.quarantined:
+                self._send(
+                    {
+                        "event": "file_quarantined",
+                        "run_id": run_id,
+                        "source_file": bad.source_file,
+                        "entity": bad.entity,
+                        "delivery_date": bad.delivery_date,
+                        "reason": bad.message,
+                        "rows_quarantined": bad.rows_delivered,
+                    }
+                )
+        except Exception as error:  # noqa: BLE001 - a failed window is recorded whatever failed
+            failure = as_failure(error)
             kept = self.publisher.keep_failed(run_id)
             ledger.update_window(
                 run_id,
@@ -189,7 +244,7 @@ class Runner:
                 failure=str(failure),
                 audit_path=kept,
             )
-            raise
+            raise failure from None
 
     def _attempt(self, window: WindowReport, run_id: str, label: str) -> None:
         """One try at building the window in the audit copy; raises TransientError to retry."""
@@ -214,11 +269,10 @@ class Runner:
             for accepted in load.new_files:
                 if accepted.message:  # drift the source's policy accepts: loaded, and reported
                     console.print(
-                        f"[yellow]warn[/yellow] {accepted.source_file}: {accepted.message}"
+                        f"[yellow]warn[/yellow] {escape(accepted.source_file)}: "
+                        f"{escape(accepted.message)}"
                     )
-            if load.rejected:
-                problems = "; ".join(f"{f.source_file}: {f.message}" for f in load.rejected)
-                raise BadInput(f"delivery rejected: {problems}")
+            self._set_aside(window, load.quarantined)
             if not self.settings.build_all:
                 arguments = build_arguments(
                     load,
@@ -247,6 +301,20 @@ class Runner:
         if outcome.success:
             return
         self._classify(outcome, label)
+
+    def _set_aside(self, window: WindowReport, quarantined: list[FileLoad]) -> None:
+        """Go on without the quarantined files, unless a source must halt on one."""
+        policies = {t.name: t.on_bad_file for t in load_source_tables(self.settings.project_dir)}
+        halting = [f for f in quarantined if policies.get(f.entity) == "halt"]
+        if halting:
+            problems = "; ".join(f"{f.source_file}: {f.message}" for f in halting)
+            raise BadInput(f"delivery rejected (on_bad_file: halt): {problems}")
+        window.quarantined = [f for f in quarantined if f.fresh]
+        for bad in window.quarantined:
+            console.print(
+                f"[yellow]quarantined[/yellow] {escape(bad.source_file)} "
+                f"({bad.rows_delivered} rows): {escape(bad.message)}"
+            )
 
     def _classify(self, outcome: dbt.DbtOutcome, label: str) -> None:
         failures = outcome.failures()
@@ -277,11 +345,14 @@ class Runner:
             shutil.copyfile(manifest, self.settings.prod_state_dir / "manifest.json")
         record_unit_tests_passed(code_fingerprint, self.settings.prod_state_dir)
 
+    def _send(self, payload: dict[str, object]) -> None:
+        send_alert(self.settings.alert_command, payload)
+
     def _alert(self, report: RunReport) -> None:
         last = report.windows[-1] if report.windows else None
-        send_alert(
-            self.settings.alert_command,
+        self._send(
             {
+                "event": "run_failed",
                 "run_id": report.run_id,
                 "exit_code": int(report.exit_code),
                 "status": report.exit_code.name.lower(),

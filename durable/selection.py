@@ -31,7 +31,7 @@ from durable.landing import LoadReport
 from durable.sources import SOURCE
 
 # Written by every load, whatever it delivered: the file accounting and quarantine read them.
-LEDGER_TABLES = ("landed_files", "rejected_rows")
+LEDGER_TABLES = ("landed_files", "rejected_rows", "landing_findings")
 # In the production state: the fingerprint of the code the unit tests last passed on.
 UNIT_TESTS_PASSED = "unit-tests-passed"
 # Besides the project's files, what a unit test's result can depend on.
@@ -41,11 +41,7 @@ VERSIONED = ("dbt-core", "dbt-adapters", "dbt-duckdb", "dbt-postgres", "dbt-spar
 def delivered_entities(load: LoadReport, start: date, end: date) -> list[str]:
     """Entities with a file delivered in [start, end], or loaded now (a late or re-sent file)."""
     return sorted(
-        {
-            f.entity
-            for f in load.files
-            if f.status in ("loaded", "replaced") or start <= f.delivery_date <= end
-        }
+        {f.entity for f in load.files if f.status != "unchanged" or start <= f.delivery_date <= end}
     )
 
 

@@ -30,9 +30,13 @@ from pathlib import Path
 import duckdb
 
 from durable.config import PROJECT_DIR, Settings
-from durable.delivery import DeliveryRejected, quote, stage
+from durable.delivery import DeliveryRejected, stage
 from durable.failpoints import failpoint
-from durable.landing import FileLoad, LoadReport, _sha256, discover
+from durable.landing import FileLoad, LoadReport, _sha256, discover, findings_rows
+from durable.landing_zone import Finding
+from durable.quoting import quote_identifier as quote
+from durable.quoting import quote_spark_identifier as quote_spark
+from durable.quoting import spark_string
 from durable.sources import SourceTable
 
 COLOURS = ("blue", "green")
@@ -42,6 +46,10 @@ LEDGER_COLUMNS = (
     "source_file string, entity string, delivery_date date, size_bytes bigint, mtime_ns bigint, "
     "sha256 string, status string, rows_delivered bigint, rows_loaded bigint, "
     "rows_rejected bigint, message string, loaded_at timestamp"
+)
+FINDINGS_COLUMNS = (
+    "path string, entity string, delivery_date date, status string, reason string, "
+    "seen_at timestamp"
 )
 REJECTED_COLUMNS = (
     "entity string, _delivery_date date, _row_number bigint, raw_line string, error_type string, "
@@ -120,41 +128,61 @@ class SparkLoader:
         self.schema = raw_schema
 
     def ensure_tables(self, tables: Iterable[SourceTable]) -> None:
-        db = self.schema
-        self.spark.sql(f"create database if not exists `{db}`")
+        db = quote_spark(self.schema)
+        self.spark.sql(f"create database if not exists {db}")
+        for name, columns in (
+            ("_landed_files", LEDGER_COLUMNS),
+            ("_landing_findings", FINDINGS_COLUMNS),
+        ):
+            self.spark.sql(f"create table if not exists {db}.{name} ({columns}) using parquet")
         self.spark.sql(
-            f"create table if not exists `{db}`._landed_files ({LEDGER_COLUMNS}) using parquet"
-        )
-        self.spark.sql(
-            f"create table if not exists `{db}`._rejected_rows ({REJECTED_COLUMNS}) "
+            f"create table if not exists {db}._rejected_rows ({REJECTED_COLUMNS}) "
             "using parquet partitioned by (_source_file)"
         )
         for table in tables:
-            columns = ", ".join(f"`{c}` string" for c in table.columns)
+            columns = ", ".join(f"{quote_spark(c)} string" for c in table.columns)
             self.spark.sql(
-                f"create table if not exists `{db}`.`{table.name}` ({columns}, "
+                f"create table if not exists {db}.{quote_spark(table.name)} ({columns}, "
                 "_delivery_date date, _row_number bigint, _loaded_at timestamp, "
                 "_source_file string) using parquet partitioned by (_source_file)"
             )
 
     def ledger(self) -> dict[str, dict]:
-        rows = self.spark.table(f"`{self.schema}`._landed_files").collect()
+        rows = self.spark.table(f"{quote_spark(self.schema)}._landed_files").collect()
         return {row.source_file: row.asDict() for row in rows}
 
+    def record_findings(self, findings: list[Finding]) -> None:
+        """The landing zone's other paths as of this load, rewritten when they changed."""
+        from pyspark.sql.types import _parse_datatype_string
+
+        relation = f"{quote_spark(self.schema)}._landing_findings"
+        known = {tuple(row)[:5] for row in self.spark.table(relation).collect()}
+        rows = findings_rows(findings, datetime.now(UTC).replace(tzinfo=None))
+        if known == {row[:5] for row in rows}:
+            return
+        frame = self.spark.createDataFrame(rows, _parse_datatype_string(FINDINGS_COLUMNS))
+        frame.coalesce(1).write.insertInto(relation, overwrite=True)
+
     def load(
-        self, landing_dir: Path, tables: list[SourceTable], through: date | None
+        self,
+        landing_dir: Path,
+        tables: list[SourceTable],
+        through: date | None,
+        future_tolerance_days: int = 1,
     ) -> LoadReport:
         by_name = {table.name: table for table in tables}
         ledger = self.ledger()
         report = LoadReport()
+        deliveries, report.findings = discover(landing_dir, tables, through, future_tolerance_days)
+        self.record_findings(report.findings)
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
         replaced: list[tuple[str, str]] = []  # (entity, source_file) whose old rows must go
         batches: dict[str, int] = {}
         staging = Path(tempfile.mkdtemp(prefix="landing-", dir=spark_dir()))
         try:
             with duckdb.connect() as con:
-                for landed in discover(landing_dir, tables, through):
-                    stat = landed.path.stat()
+                for landed in deliveries:
+                    stat = landed.path.lstat()
                     entry = ledger.get(landed.source_file)
                     unchanged = FileLoad(
                         landed.source_file, landed.entity, landed.delivery_date, "unchanged"
@@ -165,15 +193,22 @@ class SparkLoader:
                     ):
                         report.files.append(unchanged)
                         continue
-                    digest = _sha256(landed.path)
-                    if entry and entry["sha256"] == digest:
-                        report.files.append(unchanged)
-                        continue
                     table = by_name[landed.entity]
                     try:
+                        digest = _sha256(landed.path)
+                        if entry and entry["sha256"] == digest:
+                            report.files.append(unchanged)
+                            continue
                         staged = stage(con, landed, table)
-                    except DeliveryRejected as rejected:
-                        load = FileLoad.rejected(landed, rejected.problem)
+                    except (DeliveryRejected, OSError) as error:
+                        if isinstance(error, OSError):
+                            digest = ""
+                            error = DeliveryRejected(
+                                landed.source_file, f"cannot be read ({error})"
+                            )
+                        load = FileLoad.quarantined(landed, error, bool(entry))
+                        if entry:  # its earlier version's rows are withdrawn
+                            replaced.append((landed.entity, landed.source_file))
                     else:
                         load = FileLoad.staged(landed, staged, bool(entry))
                         if entry:
@@ -195,14 +230,15 @@ class SparkLoader:
                         "message": load.message,
                         "loaded_at": loaded_at,
                     }
-            if not report.new_files and not report.rejected:
+            if not report.new_files and not report.quarantined:
                 return report
             self._drop_partitions(replaced)
+            db = quote_spark(self.schema)
             for entity in batches:
-                self._insert(staging / entity, f"`{self.schema}`.`{entity}`")
+                self._insert(staging / entity, f"{db}.{quote_spark(entity)}")
                 failpoint("load:after-file")
             if any((staging / "_rejected_rows").glob("*.parquet")):
-                self._insert(staging / "_rejected_rows", f"`{self.schema}`._rejected_rows")
+                self._insert(staging / "_rejected_rows", f"{db}._rejected_rows")
             self._write_ledger(ledger)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -240,11 +276,10 @@ class SparkLoader:
     def _drop_partitions(self, replaced: list[tuple[str, str]]) -> None:
         """A re-delivered file's old rows go first: its new version may have fewer partitions."""
         for entity, source_file in replaced:
-            value = source_file.replace("'", "\\'")
-            for relation in (f"`{entity}`", "_rejected_rows"):
+            for relation in (quote_spark(entity), "_rejected_rows"):
                 self.spark.sql(
-                    f"alter table `{self.schema}`.{relation} "
-                    f"drop if exists partition (_source_file = '{value}')"
+                    f"alter table {quote_spark(self.schema)}.{relation} "
+                    f"drop if exists partition (_source_file = {spark_string(source_file)})"
                 )
 
     def _insert(self, folder: Path, relation: str) -> None:
@@ -259,7 +294,7 @@ class SparkLoader:
         schema = _parse_datatype_string(LEDGER_COLUMNS)
         rows = [tuple(entry[f.name] for f in schema.fields) for entry in ledger.values()]
         frame = self.spark.createDataFrame(rows, schema).coalesce(1)
-        frame.write.insertInto(f"`{self.schema}`._landed_files", overwrite=True)
+        frame.write.insertInto(f"{quote_spark(self.schema)}._landed_files", overwrite=True)
 
 
 def load_landing_spark(
@@ -268,7 +303,7 @@ def load_landing_spark(
     """Load every new or changed file delivered up to `through` into the Spark raw tables."""
     loader = SparkLoader(session(), settings.raw_schema)
     loader.ensure_tables(tables)
-    return loader.load(settings.landing_dir, tables, through)
+    return loader.load(settings.landing_dir, tables, through, settings.future_tolerance_days)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,7 +429,7 @@ class SparkPublisher:
             return set()
         return {row.run_id for row in self.spark.table(relation).select("run_id").collect()}
 
-    def published_files(self) -> dict[str, tuple[int, int]]:
+    def published_files(self) -> dict[str, tuple[int, int, str, str | None]]:
         live = self.live()
         if live is None:
             return {}
@@ -402,9 +437,11 @@ class SparkPublisher:
         if not self.spark.catalog.tableExists(relation):
             return {}
         rows = self.spark.sql(
-            f"select source_file, size_bytes, mtime_ns from {relation} where status <> 'rejected'"
+            f"select source_file, size_bytes, mtime_ns, status, message from {relation}"
         ).collect()
-        return {row.source_file: (row.size_bytes, row.mtime_ns) for row in rows}
+        return {
+            row.source_file: (row.size_bytes, row.mtime_ns, row.status, row.message) for row in rows
+        }
 
     def rows_changed(self, invocations: list[str]) -> dict[str, int]:
         """Rows each incremental model wrote: on Spark, every row of each partition it rewrote."""
@@ -412,7 +449,7 @@ class SparkPublisher:
             return {}
         spark = self.spark
         audit = f"{self.settings.schema}__{self.idle()}"
-        quoted = ", ".join(f"'{i}'" for i in invocations)
+        quoted = ", ".join(spark_string(i) for i in invocations)
         changed = {}
         for table in _tables(spark, audit):
             columns = [c.name for c in spark.catalog.listColumns(f"{audit}.{table}")]

@@ -1,7 +1,8 @@
 """Which windows are due: the runner finds missing and late deliveries by itself.
 
-A delivery is due when production does not hold it as landed: a new day since the last publish,
-a day that was skipped, or a file that landed (or was replaced) after its day was published.
+A delivery is due when production does not hold it as landed (loaded or quarantined): a new day
+since the last publish, a day that was skipped, or a file that landed (or was replaced) after its
+day was published. Held and reported files (durable/landing_zone.py) are never due.
 Each due delivery date becomes a one-day window, oldest first.
 """
 
@@ -15,12 +16,21 @@ from durable.landing import discover
 from durable.sources import load_source_tables
 
 
-def due_dates(settings: Settings, published: dict[str, tuple[int, int]]) -> list[date]:
+def due_dates(settings: Settings, published: dict[str, tuple]) -> list[date]:
+    """Delivery dates with a file production does not hold as landed: `published` maps each
+    file it holds to (size, mtime_ns, ...), as the publishers' `published_files` give it."""
     tables = load_source_tables(settings.project_dir)
+    deliveries, _ = discover(
+        settings.landing_dir, tables, future_tolerance_days=settings.future_tolerance_days
+    )
     due = set()
-    for landed in discover(settings.landing_dir, tables):
-        stat = landed.path.stat()
-        if published.get(landed.source_file) != (stat.st_size, stat.st_mtime_ns):
+    for landed in deliveries:
+        try:
+            stat = landed.path.lstat()
+        except OSError:
+            continue  # gone since the scan: nothing to load
+        held = published.get(landed.source_file)
+        if held is None or tuple(held[:2]) != (stat.st_size, stat.st_mtime_ns):
             due.add(landed.delivery_date)
     return sorted(due)
 

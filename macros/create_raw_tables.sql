@@ -45,6 +45,12 @@
                 ~ 'rows_delivered bigint, rows_loaded bigint, rows_rejected bigint, '
                 ~ 'message ' ~ text ~ ', loaded_at timestamp)'
             ) -%}
+        {%- elif source.identifier == '_landing_findings' -%}
+            {%- do statements.append(
+                'create table if not exists ' ~ source.relation_name ~ ' (path ' ~ text
+                ~ ', entity ' ~ text ~ ', delivery_date date, status ' ~ text ~ ', reason '
+                ~ text ~ ', seen_at timestamp)'
+            ) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(statements | join(';\n')) }}

@@ -488,8 +488,8 @@ def prepare(
         remove_database(partial)
         began = time.perf_counter()
         load = pipeline.load(settings_for(workdir, partial, history.landing), days[-1])
-        if load.rejected:
-            raise RuntimeError(f"history rejected: {[f.source_file for f in load.rejected]}")
+        if load.quarantined:
+            raise RuntimeError(f"history quarantined: {[f.source_file for f in load.quarantined]}")
         info["load history s"] = time.perf_counter() - began
         os.replace(partial, history.raw)
     return history, info

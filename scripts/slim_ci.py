@@ -101,8 +101,8 @@ def land_and_load(
         DeliveryPlan.build(seed=seed, days=days, cache_dir=cache).land(landing)
     settings = Settings(project_dir=project_dir, landing_dir=landing, duckdb_path=database)
     report = load(settings, None)
-    if report.rejected:
-        sys.exit(f"slim-ci: the simulated landing did not load: {report.rejected}")
+    if report.quarantined:
+        sys.exit(f"slim-ci: the simulated landing did not load: {report.quarantined}")
     os.environ.update(settings.dbt_environment())
 
 

@@ -1,8 +1,8 @@
--- Every data line of every loaded delivery is either loaded (a valid row, possibly held) or
--- quarantined with a reason: none is lost. Rejected files are excluded: they load nothing and
--- fail the run themselves.
+-- Every record of every delivery is either loaded (a valid row, possibly held) or quarantined
+-- with a reason: none is lost. A file quarantined whole counts all its records as quarantined.
+-- Held and reported files are not deliveries (yet) and carry no counts.
 select *
 from {{ ref('delivery_accounting') }}
 where
-    file_status <> 'rejected'
+    file_status in ('loaded', 'replaced', 'quarantined')
     and rows_delivered <> rows_loaded + rows_quarantined

@@ -29,14 +29,14 @@ with
 {% endfor %}
 
 landed_files as (
-    {#- A file re-delivered with no rows must be counted again too: as zero. -#}
+    {#- A file re-delivered with no rows (or quarantined, its earlier rows withdrawn) must be
+        counted again too: as zero. -#}
     select
         source_file as _source_file,
         0 as rows_in_raw,
         0 as rows_valid,
         loaded_at as _loaded_at
     from {{ source('jaffle', 'landed_files') }}
-    where status <> 'rejected'
 ),
 
 unioned as (
