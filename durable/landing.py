@@ -4,10 +4,11 @@ A delivery is `<landing>/<entity>/dt=YYYY-MM-DD/part-NNNN.csv` (durable/landing_
 what else may lie there). Each file is checked and read by `durable.delivery` (every column as
 text, so no value can fail the load; typing and row-level checks happen in dbt staging) and
 appended with its lineage. Lines the reader cannot split are kept in `_rejected_rows`. A file with
-a file-level problem is quarantined whole: recorded with its reason and its rows, it loads nothing
-(a re-delivered file that is quarantined withdraws the rows of its earlier version), and the other
-files go on. Every other path of the landing zone is kept in `_landing_findings`, held or
-reported, so the accounting shows the whole landing zone.
+a file-level problem is quarantined whole: recorded with its reason and its rows, it loads nothing,
+and the other files go on. A broken re-delivery of a file that had loaded leaves its earlier
+version loaded (its ledger row keeps that version's counts, with the new file's size and the
+reason), so a bad re-send never takes good rows out of production. Every other path of the
+landing zone is kept in `_landing_findings`, held or reported, so the accounting shows it whole.
 
 The ledger `_landed_files` remembers each file's size, mtime, hash and row counts, so a re-run skips
 what it has loaded, and a re-delivered (changed) file replaces its earlier rows instead of
@@ -70,16 +71,20 @@ class FileLoad:
 
     @classmethod
     def quarantined(
-        cls, landed: LandedFile, rejected: DeliveryRejected, replacing: bool
+        cls, landed: LandedFile, rejected: DeliveryRejected, earlier_loaded: bool
     ) -> FileLoad:
-        withdrawn = "; the rows of its earlier version are withdrawn" if replacing else ""
+        kept = (
+            "; its earlier version stays loaded until a readable one comes"
+            if earlier_loaded
+            else ""
+        )
         return cls(
             landed.source_file,
             landed.entity,
             landed.delivery_date,
             "quarantined",
             rows_delivered=rejected.rows_delivered,
-            message=rejected.problem + withdrawn,
+            message=rejected.problem + kept,
         )
 
     @classmethod
@@ -185,6 +190,11 @@ class LandedLedger:
             self._entries = {name: LedgerEntry(*entry) for name, *entry in self._read(self.COLUMNS)}
         return self._entries.get(source_file)
 
+    def has_loaded(self, landed: LandedFile) -> bool:
+        """Whether a version of the file is loaded (not only quarantined)."""
+        entry = self.get(landed.source_file)
+        return entry is not None and entry.status in ("loaded", "replaced")
+
     def new_digest(self, landed: LandedFile, stat: os.stat_result) -> str | None:
         """None when the file is the one already loaded (same size and mtime, or else the same
         content); otherwise its sha256, for the ledger row of its load."""
@@ -272,14 +282,19 @@ class DuckDBLoader:
         except DeliveryRejected as rejected:
             self.con.execute("rollback")
             self.con.execute("begin transaction")
-            load = FileLoad.quarantined(landed, rejected, replacing)
-            if replacing:
-                self._withdraw(landed, table)
-        self.con.execute(
-            f"""insert or replace into {self.schema}._landed_files values
-                (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)""",
-            [*load.ledger_values(stat.st_size, stat.st_mtime_ns, digest), loaded_at],
-        )
+            load = FileLoad.quarantined(landed, rejected, self.ledger.has_loaded(landed))
+        if load.status == "quarantined" and self.ledger.has_loaded(landed):
+            self.con.execute(
+                f"""update {self.schema}._landed_files
+                set size_bytes = ?, mtime_ns = ?, sha256 = ?, message = ? where source_file = ?""",
+                [stat.st_size, stat.st_mtime_ns, digest, load.message, landed.source_file],
+            )
+        else:
+            self.con.execute(
+                f"""insert or replace into {self.schema}._landed_files values
+                    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)""",
+                [*load.ledger_values(stat.st_size, stat.st_mtime_ns, digest), loaded_at],
+            )
         self.con.execute("commit")
         self.ledger.record(load, stat, digest)
         return load

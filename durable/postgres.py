@@ -207,16 +207,23 @@ class PostgresLoader:
                 raise unreadable
             staged = stage(self.stager, landed, table)
         except DeliveryRejected as rejected:
-            load = FileLoad.quarantined(landed, rejected, replacing)
+            load = FileLoad.quarantined(landed, rejected, self.ledger.has_loaded(landed))
         else:
             load = FileLoad.staged(landed, staged, replacing)
-        # One transaction: the file's rows (or the withdrawal of its earlier ones, when it is
-        # quarantined) and its ledger row, or nothing.
+        # One transaction: the file's rows and its ledger row, or nothing.
         with self.con, self.con.cursor() as cur:
-            if load.status == "quarantined":
-                if replacing:
-                    self._withdraw(cur, landed, table)
-            else:
+            if load.status == "quarantined" and self.ledger.has_loaded(landed):
+                # A broken re-send: the earlier version stays loaded, with its counts.
+                cur.execute(
+                    sql.SQL(
+                        "update {} set size_bytes = %s, mtime_ns = %s, sha256 = %s, message = %s "
+                        "where source_file = %s"
+                    ).format(_ident(self.schema, "_landed_files")),
+                    [stat.st_size, stat.st_mtime_ns, digest, load.message, landed.source_file],
+                )
+                self.ledger.record(load, stat, digest)
+                return load
+            if load.status != "quarantined":
                 self._copy_rows(cur, landed, table, replacing)
             cur.execute(
                 sql.SQL(

@@ -149,7 +149,11 @@ class SparkLoader:
 
     def ledger(self) -> dict[str, dict]:
         rows = self.spark.table(f"{quote_spark(self.schema)}._landed_files").collect()
-        return {row.source_file: row.asDict() for row in rows}
+        ledger = {row.source_file: row.asDict() for row in rows}
+        for entry in ledger.values():  # rejected before the file-level quarantine existed
+            if entry["status"] == "rejected":
+                entry["status"] = "quarantined"
+        return ledger
 
     def record_findings(self, findings: list[Finding]) -> None:
         """The landing zone's other paths as of this load, rewritten when they changed."""
@@ -206,16 +210,24 @@ class SparkLoader:
                             error = DeliveryRejected(
                                 landed.source_file, f"cannot be read ({error})"
                             )
-                        load = FileLoad.quarantined(landed, error, bool(entry))
-                        if entry:  # its earlier version's rows are withdrawn
-                            replaced.append((landed.entity, landed.source_file))
+                        loaded = bool(entry) and entry["status"] in ("loaded", "replaced")
+                        load = FileLoad.quarantined(landed, error, loaded)
+                        report.files.append(load)
+                        if loaded:  # a broken re-send: the earlier version stays loaded
+                            entry.update(
+                                size_bytes=stat.st_size,
+                                mtime_ns=stat.st_mtime_ns,
+                                sha256=digest,
+                                message=load.message,
+                            )
+                            continue
                     else:
                         load = FileLoad.staged(landed, staged, bool(entry))
                         if entry:
                             replaced.append((landed.entity, landed.source_file))
                         n = batches[landed.entity] = batches.get(landed.entity, 0) + 1
                         self._write_parquet(con, staging, landed, table, loaded_at, n)
-                    report.files.append(load)
+                        report.files.append(load)
                     ledger[landed.source_file] = {
                         "source_file": load.source_file,
                         "entity": load.entity,
