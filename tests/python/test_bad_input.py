@@ -3,12 +3,11 @@
 Row-level faults (malformed values, missing keys, conflicting duplicates, impossible values,
 orphans, empty and missing deliveries) are injected into one week of deliveries processed day by
 day; file-level faults (corrupt, mis-encoded files, schema drift) each hit one delivery of a
-published warehouse and must be rejected by the runner with production untouched.
+published warehouse: the runner quarantines the file, publishes the rest and counts its rows.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import shutil
 from dataclasses import dataclass, field, replace
@@ -82,7 +81,8 @@ def assert_accounted(warehouse: Warehouse) -> None:
     unbalanced = warehouse.query(
         """select source_file, rows_delivered, rows_loaded, rows_quarantined
         from analytics.delivery_accounting
-        where file_status <> 'rejected' and rows_delivered <> rows_loaded + rows_quarantined"""
+        where file_status in ('loaded', 'replaced', 'quarantined')
+            and rows_delivered <> rows_loaded + rows_quarantined"""
     )
     assert unbalanced == []
     files, delivered = warehouse.query(
@@ -186,7 +186,7 @@ def test_6_empty_delivery_is_fine_and_a_missing_one_is_reported(week: FaultyWeek
     assert_accounted(week.warehouse)
 
 
-# --- file-level faults: the runner rejects the delivery and production stays as it was -------
+# --- file-level faults: the runner quarantines the file and publishes the rest --------------
 
 
 @pytest.fixture(scope="module")
@@ -204,10 +204,6 @@ def published_day_one(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFacto
     )
     assert Runner(settings, progress="quiet").run().exit_code == ExitCode.OK
     return settings
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def run_with_fault(
@@ -241,18 +237,33 @@ def run_with_fault(
         (FaultKind.COLUMN_RETYPED_DECIMAL, "column retyped: subtotal"),
     ],
 )
-def test_7_8_bad_files_are_rejected_and_production_is_untouched(
+def test_7_8_bad_files_are_quarantined_and_the_rest_publishes(
     published_day_one: Settings, tmp_path: Path, jafgen_cache: Path, kind: FaultKind, problem: str
 ) -> None:
-    before = sha256(published_day_one.duckdb_path)
     report, settings, plan = run_with_fault(
         published_day_one, tmp_path, Fault(kind, "orders", on=DAY[1]), jafgen_cache
     )
     (fault,) = plan.faults
-    assert report.exit_code == ExitCode.BAD_INPUT, report.failure
-    assert fault.file in report.failure and problem in report.failure, report.failure
-    assert report.windows[-1].attempts == 1, "a rejected delivery is never retried"
-    assert sha256(settings.duckdb_path) == before, "production is byte-for-byte unchanged"
+    assert report.exit_code == ExitCode.OK, report.failure
+    (window,) = report.windows
+    assert [f.source_file for f in window.quarantined] == [fault.file]
+    assert problem in window.quarantined[0].message
+    assert window.attempts == 1, "a quarantined delivery is never retried"
+    warehouse = Warehouse(settings)
+    status, message, delivered, loaded, quarantined = warehouse.query(
+        f"""select file_status, file_message, rows_delivered, rows_loaded, rows_quarantined
+        from analytics.delivery_accounting where source_file = '{fault.file}'"""
+    )[0]
+    assert (status, loaded, quarantined) == ("quarantined", 0, delivered)
+    assert problem in message
+    assert warehouse.query(
+        f"select count(*) from raw_jaffle.orders where _source_file = '{fault.file}'"
+    ) == [(0,)]
+    published_items = warehouse.query(
+        f"select count(*) from raw_jaffle.items where _delivery_date = '{DAY[1]}'"
+    )[0][0]
+    assert published_items > 0, "the day's other files published"
+    assert_accounted(warehouse)
 
 
 def test_8_an_added_column_is_accepted_and_reported(
@@ -344,10 +355,10 @@ def test_randomized_month_accounts_for_every_row_and_equals_a_full_refresh(
         for offset in range((end - start).days + 1):
             faulty.land(incremental.landing, only=start + timedelta(days=offset))
         result = process_window(incremental.settings, start, end, quiet=True)
-        if result.load.rejected:
-            # The run stops on a bad file; the source re-delivers it fixed, the window runs again.
-            rejected_seen += len(result.load.rejected)
-            for bad in result.load.rejected:
+        if result.load.quarantined:
+            # A bad file is set aside; the source re-delivers it fixed, the window runs again.
+            rejected_seen += len(result.load.quarantined)
+            for bad in result.load.quarantined:
                 spec = fixed.files[(bad.entity, bad.delivery_date)]
                 (incremental.landing / bad.source_file).write_bytes(render(spec, fixed.scale))
             result = incremental.run(start, end)

@@ -50,7 +50,7 @@ def test_postgres_loader_lands_what_duckdb_lands(
         "o-2,c2,2018-09-02T10:00:00,s1,100,6,106,placed,2018-09-02T10:00:00,extra,fields\n"
         "o-3,c3,2018-09-02T11:00:00,s1,1OO,6,106,placed,2018-09-02T11:00:00\n"
     )
-    (orders / "part-0002.csv").write_bytes(b"\xef\xbb\xbfid,customer\n")  # rejected: a BOM
+    (orders / "part-0002.csv").write_bytes(b"\xef\xbb\xbfid,customer\n")  # quarantined: a BOM
     tables = load_source_tables(duck.project_dir)
 
     duck_report = load_landing(
@@ -58,14 +58,16 @@ def test_postgres_loader_lands_what_duckdb_lands(
     )
     pg_report = load_landing_postgres(pg, tables, through=second)
     assert pg_report == duck_report
-    assert [f.source_file for f in pg_report.rejected] == [f"orders/dt={second}/part-0002.csv"]
+    assert [f.source_file for f in pg_report.quarantined] == [f"orders/dt={second}/part-0002.csv"]
     assert raw_tables(pg, tables) == raw_tables(duck, tables)
 
-    # A re-run skips every file, but a rejected one stays rejected (the ledger is shared by every
-    # audit on PostgreSQL); a re-delivered file replaces its rows.
+    # A re-run skips every file, but a quarantined one stays quarantined (the ledger is shared by
+    # every audit on PostgreSQL), without being read again; a re-delivered file replaces its rows.
     rerun = load_landing_postgres(pg, tables, second)
-    assert {f.status for f in rerun.files} == {"unchanged", "rejected"}
-    assert rerun.rejected == pg_report.rejected
+    assert {f.status for f in rerun.files} == {"unchanged", "quarantined"}
+    assert [(f.source_file, f.fresh) for f in rerun.quarantined] == [
+        (f.source_file, False) for f in pg_report.quarantined
+    ]
     (orders / "part-0001.csv").write_text(
         "id,customer,ordered_at,store_id,subtotal,tax_paid,order_total,status,updated_at\n"
         "o-1,c1,2018-09-02T10:00:00,s1,100,6,106,placed,2018-09-02T10:00:00\n"

@@ -199,14 +199,33 @@ def test_spark_marts_hold_the_same_rows_as_duckdb(
 
 def test_write_audit_publish_on_spark(spark_dir: Path, tiny_plan: DeliveryPlan) -> None:
     from durable.runner import Runner
-    from durable.spark import SparkPublisher
+    from durable.spark import SparkPublisher, session
 
     s = settings(spark_dir, "wap")
     days = tiny_plan.delivery_dates
     for day in days[:2]:
         tiny_plan.land(s.landing_dir, only=day)
+    # A file that cannot be read is set aside and the rest publishes, as on every engine.
+    unreadable = s.landing_dir / "orders" / f"dt={days[1]}" / "part-0001.csv"
+    unreadable.write_bytes("id,customer\n1,Renée\n".encode("cp1252"))
+    (s.landing_dir / "orders" / "dt=2018-13-45").mkdir()
     report = Runner(s, progress="quiet").run(windows=[(days[0], days[1])])
     assert report.exit_code == ExitCode.OK, report.failure
+    assert [f.source_file for f in report.windows[0].quarantined] == [
+        unreadable.relative_to(s.landing_dir).as_posix()
+    ]
+    accounting = dict(
+        session()
+        .sql(
+            f"select source_file, file_status from {s.schema}.delivery_accounting "
+            "where file_status in ('quarantined', 'reported')"
+        )
+        .collect()
+    )
+    assert accounting == {
+        unreadable.relative_to(s.landing_dir).as_posix(): "quarantined",
+        "orders/dt=2018-13-45/": "reported",
+    }
     publisher = SparkPublisher(s)
     live = publisher.live()
     assert live in ("blue", "green")
