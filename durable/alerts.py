@@ -11,7 +11,7 @@ import subprocess
 
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 
 
 def send_alert(command: str, payload: dict[str, object]) -> None:

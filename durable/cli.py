@@ -30,7 +30,7 @@ app = typer.Typer(
 )
 # Logs and CI have no terminal width to wrap to: keep ledger rows on one line there.
 out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 
 
 @app.command()

@@ -50,7 +50,7 @@ from durable.selection import build_arguments, code_fingerprint, record_unit_tes
 from durable.sources import load_source_tables
 from durable.windows import due_dates
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 TEST_TYPES = ("test", "unit_test")
 
 

@@ -27,7 +27,7 @@ from conftest import ENGINES, Warehouse, engine_server
 from durable.errors import ExitCode
 from durable.runner import Runner
 from durable.simulator import DeliveryPlan
-from test_runner import copy_project, settings_for
+from test_runner import copy_project, durable, settings_for
 
 pytestmark = pytest.mark.slow
 FIRST, SECOND = date(2018, 9, 1), date(2018, 9, 2)
@@ -215,3 +215,39 @@ def test_a_source_that_must_be_complete_halts_on_a_bad_file(
     assert report.exit_code == ExitCode.BAD_INPUT, report.failure
     assert "on_bad_file: halt" in report.failure and "not UTF-8" in report.failure
     assert [w.start for w in report.windows] == [FIRST, SECOND], "day one published first"
+
+
+def test_any_failure_is_one_line_recorded_failed_and_alerted(
+    jafgen_cache: Path, tmp_path: Path
+) -> None:
+    """Whatever stops a run, even a mistake the runner did not foresee (here: a source YAML
+    with an unknown on_bad_file), the ledger says failed, the hook hears of it, the command
+    prints one line and no traceback; delivered names are printed literally, not as markup."""
+    project = copy_project(tmp_path)
+    alert_log = tmp_path / "alerts.jsonl"
+    settings = settings_for(tmp_path, project_dir=project, alert_command=f"cat >> {alert_log}")
+    DeliveryPlan.build(seed=5, days=1, cache_dir=jafgen_cache).land(settings.landing_dir)
+    stray = settings.landing_dir / "orders" / "[bold]stray.txt"
+    stray.write_text("not a delivery")
+    (settings.landing_dir / "orders" / "dt=2018-13-45").mkdir()
+    sources = project / "models" / "staging" / "jaffle" / "_jaffle__sources.yml"
+    sources.write_text(sources.read_text().replace("on_bad_file: quarantine", "on_bad_file: skip"))
+
+    failed = durable(settings, "run")
+
+    assert failed.returncode == ExitCode.INTERNAL_ERROR, failed.stderr
+    assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+    assert "on_bad_file is 'skip'" in failed.stderr
+    (run,) = sqlite3.connect(settings.ledger_path).execute("select state, failure from runs")
+    assert run[0] == "failed" and "on_bad_file" in run[1]
+    (alert,) = alerts(alert_log)
+    assert alert["event"] == "run_failed" and "on_bad_file" in alert["failure"]
+
+    sources.write_text(sources.read_text().replace("on_bad_file: skip", "on_bad_file: quarantine"))
+    published = durable(settings, "run")
+    assert published.returncode == ExitCode.OK, published.stderr
+    assert "orders/[bold]stray.txt: not in a partition" in published.stderr
+    status = durable(settings, "status")
+    assert status.returncode == 0, status.stderr
+    assert "due: nothing" in status.stdout
+    assert "2 reported" in status.stdout and "[bold]stray.txt" in status.stdout
