@@ -31,11 +31,11 @@ def load(settings: Settings, through: date | None) -> LoadReport:
     """Load every new landing file delivered up to `through` into the target's raw tables."""
     tables = load_source_tables(settings.project_dir)
     if settings.target == "postgres":
-        from durable.postgres import load_landing_postgres
+        from durable.postgres_landing import load_landing_postgres
 
         return load_landing_postgres(settings, tables, through)
     if settings.target == "spark":
-        from durable.spark import load_landing_spark
+        from durable.spark_landing import load_landing_spark
 
         return load_landing_spark(settings, tables, through)
     return load_landing(

@@ -10,7 +10,8 @@ import pytest
 from checks import relation_checksum
 from conftest import PostgresServer, connect, make_warehouse
 from durable.landing import load_landing
-from durable.postgres import PostgresPublisher, load_landing_postgres
+from durable.postgres import PostgresPublisher
+from durable.postgres_landing import load_landing_postgres
 from durable.retry import TransientError
 from durable.simulator import DeliveryPlan
 from durable.sources import load_source_tables
