@@ -8,7 +8,7 @@ SEED ?= 42
 
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: setup run test clean
+.PHONY: setup run test fuzz clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,17 @@ run: setup
 ## on every engine (DuckDB; PostgreSQL and Spark, which the suite starts itself).
 test: setup setup-spark lint slim-ci
 	$(BIN)/pytest -n 2 --dist loadfile
+
+## The landing-zone fuzz test with more examples than CI's 3 (FUZZ_EXAMPLES), from a random seed
+## printed first: `make fuzz FUZZ_SEED=<seed>` replays a failure. About 10-15 s an example.
+FUZZ_EXAMPLES ?= 60
+# Drawn once (:=), so the seed printed is the seed run; a seed given on the command line wins.
+FUZZ_SEED := $(or $(FUZZ_SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
+
+fuzz: setup
+	@echo "fuzz: $(FUZZ_EXAMPLES) examples, seed $(FUZZ_SEED) (replay: make fuzz FUZZ_SEED=$(FUZZ_SEED))"
+	DURABLE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/python/test_landing_fuzz.py \
+		--hypothesis-seed=$(FUZZ_SEED) --hypothesis-show-statistics
 
 clean:
 	rm -rf data target logs
