@@ -204,6 +204,15 @@ class LandedLedger:
         digest = _sha256(landed.path)
         return None if entry and entry.sha256 == digest else digest
 
+    def digest_or_unreadable(
+        self, landed: LandedFile, stat: os.stat_result
+    ) -> tuple[str | None, DeliveryRejected | None]:
+        """`new_digest`, or "" and the rejection when the file cannot be read."""
+        try:
+            return self.new_digest(landed, stat), None
+        except OSError as error:
+            return "", DeliveryRejected(landed.source_file, f"cannot be read ({error})")
+
     def record(self, load: FileLoad, stat: os.stat_result, digest: str) -> None:
         if self._entries is not None:
             self._entries[load.source_file] = LedgerEntry(
@@ -257,17 +266,9 @@ class DuckDBLoader:
 
     def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
         stat = landed.path.lstat()
-        try:
-            digest = self.ledger.new_digest(landed, stat)
-        except OSError as error:
-            digest = ""
-            unreadable = DeliveryRejected(landed.source_file, f"cannot be read ({error})")
-        else:
-            unreadable = None
-            if digest is None:
-                return FileLoad(
-                    landed.source_file, landed.entity, landed.delivery_date, "unchanged"
-                )
+        digest, unreadable = self.ledger.digest_or_unreadable(landed, stat)
+        if digest is None:
+            return FileLoad(landed.source_file, landed.entity, landed.delivery_date, "unchanged")
 
         # One timestamp for the file's rows and its ledger row: staging models compare the two
         # to find versions whose file was re-delivered since (macros/incremental_staging.sql).

@@ -137,13 +137,7 @@ class PostgresLoader:
     def load_file(self, landed: LandedFile, table: SourceTable) -> FileLoad:
         stat = landed.path.lstat()
         entry = self.ledger.get(landed.source_file)
-        try:
-            digest = self.ledger.new_digest(landed, stat)
-        except OSError as error:
-            digest = ""
-            unreadable = DeliveryRejected(landed.source_file, f"cannot be read ({error})")
-        else:
-            unreadable = None
+        digest, unreadable = self.ledger.digest_or_unreadable(landed, stat)
         if entry and digest is None:
             # The ledger is shared by every audit (raw tables are not swapped): a file
             # quarantined by an earlier run stays so until the source re-sends it, as on DuckDB
