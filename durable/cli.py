@@ -17,13 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from durable.config import Settings
+from durable.delivery import LandedFile
 from durable.errors import ExitCode
-from durable.landing import discover
+from durable.landing_zone import Finding
 from durable.ledger import Ledger
 from durable.publish import publisher_for
 from durable.runner import Runner, as_failure
-from durable.sources import load_source_tables
-from durable.windows import due_dates, requested_windows
+from durable.windows import due_dates, is_due, landing_zone, requested_windows
 
 app = typer.Typer(
     add_completion=False, pretty_exceptions_enable=False, help="Durable data pipelines on dbt."
@@ -87,12 +87,13 @@ def status(limit: int = 15) -> None:
         raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
     try:
         published = publisher_for(settings).published_files()
-        due = due_dates(settings, published)
+        deliveries, findings = landing_zone(settings)
     except Exception as error:  # noqa: BLE001 - status must still show the ledger
         out.print(Text(f"due: unknown ({as_failure(error)})"))
         return
+    due = due_dates(deliveries, published)
     out.print("due: " + (", ".join(str(d) for d in due) if due else "nothing"))
-    _show_landing_zone(settings, published)
+    _show_landing_zone(deliveries, findings, published)
 
 
 def _show_ledger(settings: Settings, limit: int) -> None:
@@ -116,20 +117,18 @@ def _show_ledger(settings: Settings, limit: int) -> None:
         ledger.close()
 
 
-def _show_landing_zone(settings: Settings, published: dict[str, tuple]) -> None:
+def _show_landing_zone(
+    deliveries: list[LandedFile], findings: list[Finding], published: dict[str, tuple]
+) -> None:
     """Each file of the landing zone is loaded, quarantined, due, held or reported: counts, then
     every file that is not simply loaded, with its reason."""
-    deliveries, findings = discover(
-        settings.landing_dir,
-        load_source_tables(settings.project_dir),
-        future_tolerance_days=settings.future_tolerance_days,
-    )
     listed: list[tuple[str, str, str]] = []
     for landed in deliveries:
         held = published.get(landed.source_file)
-        state = "due" if held is None else ("quarantined" if held[2] == "quarantined" else "loaded")
-        if state != "loaded":
-            listed.append((state, landed.source_file, (held[3] or "") if held else ""))
+        if is_due(landed, published):
+            listed.append(("due", landed.source_file, ""))
+        elif held[2] == "quarantined":
+            listed.append(("quarantined", landed.source_file, held[3] or ""))
     listed += [(f.status, f.path, f.reason) for f in findings]
     counts = {state: 0 for state in ("loaded", "quarantined", "due", "held", "reported")}
     counts["loaded"] = len(deliveries) - sum(1 for s, _, _ in listed if s in ("quarantined", "due"))

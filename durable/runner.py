@@ -31,6 +31,7 @@ from tenacity import RetryCallState
 from durable import dbt, pipeline
 from durable.alerts import send_alert
 from durable.config import Settings
+from durable.delivery import LandedFile
 from durable.errors import (
     AuditFailed,
     BadInput,
@@ -40,7 +41,8 @@ from durable.errors import (
     TransientExhausted,
 )
 from durable.failpoints import failpoint
-from durable.landing import FileLoad, discover
+from durable.landing import FileLoad
+from durable.landing_zone import Finding
 from durable.ledger import Ledger
 from durable.lock import run_lock
 from durable.progress import NodeProgress
@@ -48,7 +50,7 @@ from durable.publish import publisher_for
 from durable.retry import TransientError, is_transient, policy
 from durable.selection import build_arguments, code_fingerprint, record_unit_tests_passed
 from durable.sources import load_source_tables
-from durable.windows import due_dates
+from durable.windows import due_dates, landing_zone
 
 console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 TEST_TYPES = ("test", "unit_test")
@@ -125,9 +127,10 @@ class Runner:
             self._settle_crashed(ledger)
             ledger.start_run(report.run_id, command)
             try:
-                self._report_findings(ledger)
+                deliveries, findings = landing_zone(self.settings)
+                self._report_findings(ledger, findings)
                 if windows is None:
-                    windows = [(day, day) for day in self._due()]
+                    windows = [(day, day) for day in self._due(deliveries)]
                 for start, end in windows:
                     window = WindowReport(start, end)
                     report.windows.append(window)
@@ -152,14 +155,8 @@ class Runner:
         for run_id in crashed:
             console.print(f"[yellow]settled run {run_id}[/yellow]: it died before finishing")
 
-    def _report_findings(self, ledger: Ledger) -> None:
+    def _report_findings(self, ledger: Ledger, findings: list[Finding]) -> None:
         """Warn of, and alert once on, each landing-zone path that is held or reported."""
-        tables = load_source_tables(self.settings.project_dir)
-        _, findings = discover(
-            self.settings.landing_dir,
-            tables,
-            future_tolerance_days=self.settings.future_tolerance_days,
-        )
         current = [(f.path, f.status, f.reason) for f in findings]
         for path, status, reason in ledger.new_findings(current):
             console.print(f"[yellow]{status}[/yellow] {escape(path)}: {escape(reason)}")
@@ -172,9 +169,9 @@ class Runner:
                 }
             )
 
-    def _due(self) -> list[date]:
+    def _due(self, deliveries: list[LandedFile]) -> list[date]:
         published = self._with_retries(self.publisher.published_files)
-        return due_dates(self.settings, published)
+        return due_dates(deliveries, published)
 
     def _with_retries(self, action):  # noqa: ANN001, ANN202 - any zero-argument callable
         try:

@@ -11,28 +11,36 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from durable.config import Settings
+from durable.delivery import LandedFile
 from durable.errors import BadInput
 from durable.landing import discover
+from durable.landing_zone import Finding
 from durable.sources import load_source_tables
 
 
-def due_dates(settings: Settings, published: dict[str, tuple]) -> list[date]:
-    """Delivery dates with a file production does not hold as landed: `published` maps each
-    file it holds to (size, mtime_ns, ...), as the publishers' `published_files` give it."""
-    tables = load_source_tables(settings.project_dir)
-    deliveries, _ = discover(
-        settings.landing_dir, tables, future_tolerance_days=settings.future_tolerance_days
+def landing_zone(settings: Settings) -> tuple[list[LandedFile], list[Finding]]:
+    """Every delivery of the settings' landing zone, oldest first, and its other paths."""
+    return discover(
+        settings.landing_dir,
+        load_source_tables(settings.project_dir),
+        future_tolerance_days=settings.future_tolerance_days,
     )
-    due = set()
-    for landed in deliveries:
-        try:
-            stat = landed.path.lstat()
-        except OSError:
-            continue  # gone since the scan: nothing to load
-        held = published.get(landed.source_file)
-        if held is None or tuple(held[:2]) != (stat.st_size, stat.st_mtime_ns):
-            due.add(landed.delivery_date)
-    return sorted(due)
+
+
+def is_due(landed: LandedFile, published: dict[str, tuple]) -> bool:
+    """Whether production does not hold this version of the file: `published` maps each file
+    it holds to (size, mtime_ns, ...), as the publishers' `published_files` give it."""
+    try:
+        stat = landed.path.lstat()
+    except OSError:
+        return False  # gone since the scan: nothing to load
+    held = published.get(landed.source_file)
+    return held is None or tuple(held[:2]) != (stat.st_size, stat.st_mtime_ns)
+
+
+def due_dates(deliveries: list[LandedFile], published: dict[str, tuple]) -> list[date]:
+    """Delivery dates with a file production does not hold as landed."""
+    return sorted({landed.delivery_date for landed in deliveries if is_due(landed, published)})
 
 
 def parse_day(text: str, name: str) -> date:
