@@ -19,7 +19,7 @@ import duckdb
 from durable.config import Settings
 from durable.delivery import DeliveryRejected, stage
 from durable.failpoints import failpoint
-from durable.landing import FileLoad, LoadReport, _sha256, discover, findings_rows
+from durable.landing import FileLoad, LandedLedger, LoadReport, discover, findings_rows
 from durable.landing_zone import Finding
 from durable.quoting import quote_identifier as quote
 from durable.quoting import quote_spark_identifier as quote_spark
@@ -98,6 +98,13 @@ class SparkLoader:
     ) -> LoadReport:
         by_name = {table.name: table for table in tables}
         ledger = self.ledger()
+        # The same unchanged-or-new test as the other engines', over this load's copy.
+        seen = LandedLedger(
+            lambda _: [
+                (name, e["size_bytes"], e["mtime_ns"], e["sha256"], e["status"], e["message"])
+                for name, e in ledger.items()
+            ]
+        )
         report = LoadReport()
         deliveries, report.findings = discover(landing_dir, tables, through, future_tolerance_days)
         self.record_findings(report.findings)
@@ -109,31 +116,23 @@ class SparkLoader:
             with duckdb.connect() as con:
                 for landed in deliveries:
                     stat = landed.path.lstat()
-                    entry = ledger.get(landed.source_file)
-                    unchanged = FileLoad(
-                        landed.source_file, landed.entity, landed.delivery_date, "unchanged"
-                    )
-                    if entry and (entry["size_bytes"], entry["mtime_ns"]) == (
-                        stat.st_size,
-                        stat.st_mtime_ns,
-                    ):
-                        report.files.append(unchanged)
+                    digest, unreadable = seen.digest_or_unreadable(landed, stat)
+                    if digest is None:
+                        report.files.append(
+                            FileLoad(
+                                landed.source_file, landed.entity, landed.delivery_date, "unchanged"
+                            )
+                        )
                         continue
+                    entry = ledger.get(landed.source_file)
                     table = by_name[landed.entity]
                     try:
-                        digest = _sha256(landed.path)
-                        if entry and entry["sha256"] == digest:
-                            report.files.append(unchanged)
-                            continue
+                        if unreadable:
+                            raise unreadable
                         staged = stage(con, landed, table)
-                    except (DeliveryRejected, OSError) as error:
-                        if isinstance(error, OSError):
-                            digest = ""
-                            error = DeliveryRejected(
-                                landed.source_file, f"cannot be read ({error})"
-                            )
-                        loaded = bool(entry) and entry["status"] in ("loaded", "replaced")
-                        load = FileLoad.quarantined(landed, error, loaded)
+                    except DeliveryRejected as rejected:
+                        loaded = seen.has_loaded(landed)
+                        load = FileLoad.quarantined(landed, rejected, loaded)
                         report.files.append(load)
                         if loaded:  # a broken re-send: the earlier version stays loaded
                             entry.update(
