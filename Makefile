@@ -10,13 +10,18 @@ export DBT_PROFILES_DIR := $(CURDIR)
 
 .PHONY: setup run test fuzz clean
 
-setup: $(STAMP)
+setup: $(STAMP) dbt_packages/.installed
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
+
+# The durable dbt package, from this repository (packages.yml: a local path, so offline).
+dbt_packages/.installed: packages.yml package-lock.yml $(STAMP)
+	$(BIN)/dbt deps --quiet
+	touch $@
 
 ## The main job: ~90 days of Jaffle Shop deliveries, processed day by day on embedded DuckDB.
 run: setup

@@ -7,7 +7,7 @@ CI_MK_INCLUDED := 1
 # compile against sources without reading them), so it gets a throwaway one, never the warehouse.
 LINT_DIR := target/lint
 LINT_ENV := DURABLE_DUCKDB_PATH=$(CURDIR)/$(LINT_DIR)/lint.duckdb
-SQL_PATHS := $(wildcard models tests/generic snapshots analyses macros)
+SQL_PATHS := $(wildcard models tests/*.sql snapshots analyses macros)
 # The production manifest slim CI compares with (docs/CI.md: where it comes from).
 PROD_STATE_DIR ?= $(or $(DURABLE_PROD_STATE_DIR),data/prod-state)
 PROD_MANIFEST ?= target/manifest.json

@@ -32,6 +32,8 @@ from durable.sources import SOURCE
 
 # Written by every load, whatever it delivered: the file accounting and quarantine read them.
 LEDGER_TABLES = ("landed_files", "rejected_rows", "landing_findings")
+# The dbt source the durable package declares them in.
+LEDGER_SOURCE = "durable"
 # In the production state: the fingerprint of the code the unit tests last passed on.
 UNIT_TESTS_PASSED = "unit-tests-passed"
 # Besides the project's files, what a unit test's result can depend on.
@@ -58,7 +60,7 @@ def build_selection(
     if start is None or end is None or not (production_state / "manifest.json").exists():
         return []
     feeds = [f"source:{SOURCE}.{name}+" for name in delivered_entities(load, start, end)]
-    ledger = [f"source:{SOURCE}.{name}+" for name in LEDGER_TABLES]
+    ledger = [f"source:{LEDGER_SOURCE}.{name}+" for name in LEDGER_TABLES]
     changed = ["state:modified+", "--state", str(production_state)] if code_changed else []
     return [
         "--select",

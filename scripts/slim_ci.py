@@ -35,7 +35,18 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = "data/prod-state"
-DBT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "snapshots", "seeds")
+DBT_FILES = (
+    "dbt_project.yml",
+    "profiles.yml",
+    "packages.yml",
+    "package-lock.yml",
+    "packages",
+    "models",
+    "macros",
+    "tests",
+    "snapshots",
+    "seeds",
+)
 
 
 def resolve_state(project_dir: Path, state: Path | None) -> Path | None:
@@ -65,6 +76,7 @@ def manifest_from_ref(project_dir: Path, ref: str, out: Path) -> Path:
         base = Path(tmp) / "project"
         with tarfile.open(archive) as tar:
             tar.extractall(base, filter="data")
+        install_packages(base)
         dbt(
             [
                 "parse",
@@ -77,6 +89,12 @@ def manifest_from_ref(project_dir: Path, ref: str, out: Path) -> Path:
             ]
         )
     return out
+
+
+def install_packages(project_dir: Path) -> None:
+    """`dbt deps` where packages.yml asks for packages not installed yet (a fresh checkout)."""
+    if (project_dir / "packages.yml").exists() and not (project_dir / "dbt_packages").exists():
+        dbt(["deps", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)])
 
 
 def relation_of(manifest_dir: Path) -> tuple[str, str]:
@@ -140,9 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     state = resolve_state(project_dir, args.state.resolve() if args.state else None)
     if state is None and args.base_ref:
         print(f"slim-ci: no production manifest; comparing with {args.base_ref}")
+        # Parsed with the settings the build will have: env_var() values are part of a node.
+        from durable.config import Settings
+
+        os.environ.update(Settings(project_dir=project_dir).dbt_environment())
         state = manifest_from_ref(project_dir, args.base_ref, workdir / "base-state")
     database, prod_schema = relation_of(state) if state else ("jaffle_shop", "analytics")
 
+    install_packages(project_dir)
     ci_database = workdir / f"{database}.duckdb"
     land_and_load(project_dir, args.landing, workdir, ci_database, args.seed, args.days)
     target = workdir / "target"

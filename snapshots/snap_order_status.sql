@@ -2,6 +2,6 @@
 {#- Every column of the staging model; only the versions loaded since the last snapshot. -#}
 select * from {{ ref('stg_jaffle__orders') }}  -- noqa: AM04
 {% if execute and load_relation(this) is not none -%}
-where {{ loaded_after_target() }}
+where {{ durable.loaded_after_target() }}
 {%- endif %}
 {% endsnapshot %}

@@ -22,7 +22,7 @@ with
         max(_loaded_at) as _loaded_at
     from {{ ref('base_jaffle__' ~ entity) }}
     {% if is_incremental() -%}
-    where {{ loaded_after_target() }}
+    where {{ durable.loaded_after_target() }}
     {%- endif %}
     group by _source_file
 ),
@@ -36,7 +36,7 @@ landed_files as (
         0 as rows_in_raw,
         0 as rows_valid,
         loaded_at as _loaded_at
-    from {{ source('jaffle', 'landed_files') }}
+    from {{ source('durable', 'landed_files') }}
 ),
 
 unioned as (
@@ -46,7 +46,7 @@ unioned as (
     {% endfor %}
     select * from landed_files
     {% if is_incremental() -%}
-    where {{ loaded_after_target() }}
+    where {{ durable.loaded_after_target() }}
     {%- endif %}
 ),
 

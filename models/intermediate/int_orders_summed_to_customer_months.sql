@@ -18,14 +18,14 @@
     order moves its old customer's totals too, since the whole month is summed again.
 -#}
 
-with orders as {{ inline_cte() }} (
+with orders as {{ durable.inline_cte() }} (
     select * from {{ ref('fct_orders') }}
 ),
 
 {% if is_incremental() %}
 changed_months as (
     select distinct {{ month_of('order_date') }} as order_month from orders
-    where {{ changed_in_window('updated_at', '_delivery_date') }}
+    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}
 ),
 
 orders_in_changed_months as (
@@ -71,4 +71,4 @@ final as (
 )
 
 select * from final
-{{ physical_order('order_month') }}
+{{ durable.physical_order('order_month') }}

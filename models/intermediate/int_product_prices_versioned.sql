@@ -8,7 +8,7 @@ with products as (
 ),
 
 price_versions as (
-    {{ latest_version('products', ['product_sku', 'updated_at']) }}
+    {{ durable.latest_version('products', ['product_sku', 'updated_at']) }}
 ),
 
 spans as (

@@ -15,14 +15,14 @@
     corrects its day.
 -#}
 
-with orders as {{ inline_cte() }} (
+with orders as {{ durable.inline_cte() }} (
     select * from {{ ref('fct_orders') }}
 ),
 
 {% if is_incremental() %}
 changed_days as (
     select distinct order_date from orders
-    where {{ changed_in_window('updated_at', '_delivery_date') }}
+    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}
 ),
 
 orders_on_changed_days as (

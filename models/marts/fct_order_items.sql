@@ -9,26 +9,26 @@
     )
 }}
 
-with order_items as {{ inline_cte() }} (
+with order_items as {{ durable.inline_cte() }} (
     select * from {{ ref('stg_jaffle__items') }}
 ),
 
-orders as {{ inline_cte() }} (
+orders as {{ durable.inline_cte() }} (
     select * from {{ ref('stg_jaffle__orders') }}
 ),
 
-products as {{ inline_cte() }} (
+products as {{ durable.inline_cte() }} (
     select * from {{ ref('stg_jaffle__products') }}
 ),
 
-product_prices as {{ inline_cte() }} (
+product_prices as {{ durable.inline_cte() }} (
     select * from {{ ref('int_product_prices_versioned') }}
 ),
 
 {% if is_incremental() %}
 changed_orders as (
     select order_id from orders
-    where {{ changed_in_window('updated_at', '_delivery_date') }}
+    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}
 ),
 
 changed_items as (
@@ -36,9 +36,9 @@ changed_items as (
         whose order did (a held item is released then): the one pass over every item is a
         semi-join on order_id, which DuckDB filters inside the scan. -#}
     select * from order_items
-    where {{ changed_in_window('updated_at', '_delivery_date') }}
+    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}
     union
-    {{ rows_with_keys(ref('stg_jaffle__items'), 'order_id', 'changed_orders') }}
+    {{ durable.rows_with_keys(ref('stg_jaffle__items'), 'order_id', 'changed_orders') }}
 ),
 
 dated_items as (
@@ -58,7 +58,7 @@ dated_items as (
 
 items_in_window as (
     {#- The changed items; on Spark every item of their days (see incremental_batch). -#}
-    {{ incremental_batch('dated_items', 'order_item_id', 'changed_items', {
+    {{ durable.incremental_batch('dated_items', 'order_item_id', 'changed_items', {
         'column': 'order_date', 'expression': 'order_date',
     }) }}
 ),
@@ -68,11 +68,11 @@ items_in_window as (
 ),
 {% endif %}
 
-orders_of_items as {{ materialized_cte() if is_incremental() }} (
+orders_of_items as {{ durable.materialized_cte() if is_incremental() }} (
     {#- A daily run looks its items' orders up by key hash (macros/key_lookup.sql), on its own
         (macros/inline_cte.sql); a full refresh joins every order, never copied aside. -#}
     {% if is_incremental() -%}
-    {{ rows_with_keys(ref('stg_jaffle__orders'), 'order_id', 'items_in_window') }}
+    {{ durable.rows_with_keys(ref('stg_jaffle__orders'), 'order_id', 'items_in_window') }}
     {%- else -%}
     select * from orders
     {%- endif %}
@@ -141,7 +141,7 @@ joined as (
 final as (
     select
         *,
-        {{ row_hash([
+        {{ durable.row_hash([
             'order_item_id', 'order_id', 'customer_id', 'store_id', 'product_sku',
             'ordered_at', 'product_price', 'is_food_item', 'is_drink_item', 'updated_at',
             '_delivery_date',
@@ -152,4 +152,4 @@ final as (
 )
 
 select * from final
-{{ physical_order('ordered_at') }}
+{{ durable.physical_order('ordered_at') }}

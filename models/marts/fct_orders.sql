@@ -9,11 +9,11 @@
     )
 }}
 
-with orders as {{ inline_cte() }} (
+with orders as {{ durable.inline_cte() }} (
     select * from {{ ref('stg_jaffle__orders') }}
 ),
 
-order_items as {{ inline_cte() }} (
+order_items as {{ durable.inline_cte() }} (
     select * from {{ ref('stg_jaffle__items') }}
 ),
 
@@ -21,15 +21,15 @@ order_items as {{ inline_cte() }} (
 changed_orders as (
     {#- An order changes when it does, and when one of its items arrives (items can land late). -#}
     select order_id from orders
-    where {{ changed_in_window('updated_at', '_delivery_date') }}
+    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}
     union
     select order_id from order_items
-    where {{ changed_in_window('updated_at', '_delivery_date') }}
+    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}
 ),
 
 orders_in_window as (
     {#- The changed orders; on Spark every order of their days (see incremental_batch). -#}
-    {{ incremental_batch(ref('stg_jaffle__orders'), 'order_id', 'changed_orders', {
+    {{ durable.incremental_batch(ref('stg_jaffle__orders'), 'order_id', 'changed_orders', {
         'column': 'order_date', 'expression': 'cast(ordered_at as date)',
     }) }}
 ),
@@ -46,7 +46,7 @@ item_counts as (
         max(updated_at) as items_updated_at,
         max(_delivery_date) as items_delivered_on
     {% if is_incremental() -%}
-    from ({{ rows_with_keys(ref('stg_jaffle__items'), 'order_id', 'orders_in_window') }})
+    from ({{ durable.rows_with_keys(ref('stg_jaffle__items'), 'order_id', 'orders_in_window') }})
         as order_items
     {%- else -%}
     from order_items
@@ -86,7 +86,7 @@ joined as (
 final as (
     select
         *,
-        {{ row_hash([
+        {{ durable.row_hash([
             'order_id', 'customer_id', 'store_id', 'ordered_at', 'order_status',
             'subtotal', 'tax_paid', 'order_total', 'item_count', 'updated_at',
             '_delivery_date',
@@ -97,4 +97,4 @@ final as (
 )
 
 select * from final
-{{ physical_order('ordered_at') }}
+{{ durable.physical_order('ordered_at') }}

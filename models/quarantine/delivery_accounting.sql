@@ -8,11 +8,11 @@
     reason and no row counts, so nothing in the landing zone goes unseen.
 -#}
 with landed_files as (
-    select * from {{ source('jaffle', 'landed_files') }}
+    select * from {{ source('durable', 'landed_files') }}
 ),
 
 landing_findings as (
-    select * from {{ source('jaffle', 'landing_findings') }}
+    select * from {{ source('durable', 'landing_findings') }}
 ),
 
 quarantined as (

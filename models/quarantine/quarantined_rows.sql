@@ -3,7 +3,7 @@
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ clear_quarantine_scope() }}",
+        pre_hook="{{ durable.clear_quarantine_scope(awaited=(ref('stg_jaffle__orders'), 'order_id'), held=(ref('stg_jaffle__items'), 'order_item_id')) }}",
     )
 }}
 
@@ -32,7 +32,7 @@ invalid_{{ entity }} as (
         cast(null as {{ dbt.type_string() }}) as row_key,
         cast(null as {{ dbt.type_string() }}) as awaited_key
     from {{ ref('base_jaffle__' ~ entity) }}
-    where invalid_reason is not null and {{ quarantine_scope('_delivery_date') }}
+    where invalid_reason is not null and {{ durable.quarantine_scope('_delivery_date') }}
 ),
 {% endfor %}
 
@@ -47,19 +47,19 @@ unreadable_lines as (
         _loaded_at,
         cast(null as {{ dbt.type_string() }}) as row_key,
         cast(null as {{ dbt.type_string() }}) as awaited_key
-    from {{ source('jaffle', 'rejected_rows') }}
-    where {{ quarantine_scope('_delivery_date') }}
+    from {{ source('durable', 'rejected_rows') }}
+    where {{ durable.quarantine_scope('_delivery_date') }}
 ),
 
 items_in_scope as (
     select * from {{ ref('stg_jaffle__items') }}
-    where {{ quarantine_scope('_delivery_date') }}
+    where {{ durable.quarantine_scope('_delivery_date') }}
 ),
 
 orders_of_items_in_scope as (
     {#- A daily run looks the window's orders up by key hash (macros/key_lookup.sql). -#}
     {% if is_incremental() -%}
-    {{ rows_with_keys(ref('stg_jaffle__orders'), 'order_id', 'items_in_scope') }}
+    {{ durable.rows_with_keys(ref('stg_jaffle__orders'), 'order_id', 'items_in_scope') }}
     {%- else -%}
     select * from {{ ref('stg_jaffle__orders') }}
     {%- endif %}

@@ -40,37 +40,39 @@ MODELS = {
     # columns or by where one value ends and the next begins get different hashes; the same
     # values twice, the same hash.
     "hashes_good": (
-        "select {{ row_hash(['x', 'y']) }} as row_hash from (values ('a', null), (null, 'a'),"
-        " ('a', 'b'), ('b', 'a'), ('ab', ''), ('', 'ab'), (null, null)) as t(x, y)"
+        "select {{ durable.row_hash(['x', 'y']) }} as row_hash from (values ('a', null),"
+        " (null, 'a'), ('a', 'b'), ('b', 'a'), ('ab', ''), ('', 'ab'), (null, null)) as t(x, y)"
     ),
     "hashes_bad": (
-        "select {{ row_hash(['x', 'y']) }} as row_hash from (values ('a', 'b'), ('a', 'b'),"
-        " ('a', null)) as t(x, y)"
+        "select {{ durable.row_hash(['x', 'y']) }} as row_hash from (values ('a', 'b'),"
+        " ('a', 'b'), ('a', null)) as t(x, y)"
     ),
     "keyhashes_good": (
-        "select id, {{ key_hash('id') }} as _id_hash from (values ('a'), ('b')) as t(id)"
+        "select id, {{ durable.key_hash('id') }} as _id_hash from (values ('a'), ('b')) as t(id)"
     ),
     "keyhashes_bad": (
-        "select id, case when id = 'a' then {{ key_hash('id') }} when id = 'b' then"
-        " {{ key_hash('id') }} + 1 end as _id_hash from (values ('a'), ('b'), ('c')) as t(id)"
+        "select id, case when id = 'a' then {{ durable.key_hash('id') }} when id = 'b' then"
+        " {{ durable.key_hash('id') }} + 1 end as _id_hash"
+        " from (values ('a'), ('b'), ('c')) as t(id)"
     ),
     # rows_with_keys (macros/key_lookup.sql) on a table whose every row carries the hash of 'a',
     # as if all three ids collided with it: the keys themselves decide.
     "lookup_table": (
-        "select id, {{ key_hash(\"'a'\") }} as _id_hash, id || '!' as payload"
+        "select id, {{ durable.key_hash(\"'a'\") }} as _id_hash, id || '!' as payload"
         " from (values ('a'), ('b'), ('c')) as t(id)"
     ),
     "lookup_colliding": (
-        "{{ rows_with_keys(ref('lookup_table'), 'id', \"(select 'a' as id) as wanted\") }}"
+        "{{ durable.rows_with_keys(ref('lookup_table'), 'id', \"(select 'a' as id) as wanted\") }}"
     ),
     "lookup_table_hashed": (
-        "select id, {{ key_hash('id') }} as _id_hash, payload from {{ ref('lookup_table') }}"
+        "select id, {{ durable.key_hash('id') }} as _id_hash, payload"
+        " from {{ ref('lookup_table') }}"
     ),
     # relationships on a parent that stores its key's hash (macros/test_relationships.sql): a
     # daily audit looks the window's child keys up by it; a child outside the window is not
     # audited.
     "rel_parents": (
-        "select id, {{ key_hash('id') }} as _id_hash from (values ('p1'), ('p2')) as t(id)"
+        "select id, {{ durable.key_hash('id') }} as _id_hash from (values ('p1'), ('p2')) as t(id)"
     ),
     "rel_children_good": (
         "select * from (values ('p1', date '2018-09-10'), ('p2', date '2018-09-08'),"
@@ -81,7 +83,7 @@ MODELS = {
         " ('gone2', date '2018-09-08')) as t(parent_id, delivered)"
     ),
     "lookup_hashed": (
-        "{{ rows_with_keys(ref('lookup_table_hashed'), 'id',"
+        "{{ durable.rows_with_keys(ref('lookup_table_hashed'), 'id',"
         " \"(select * from (values ('b'), ('c'), ('zz')) as k(id)) as wanted\") }}"
     ),
 }
@@ -91,28 +93,28 @@ version: 2
 models:
   - name: combos_good
     data_tests: &combos
-      - unique_combination_of_columns: {arguments: {combination_of_columns: [id, kind]}}
+      - durable.unique_combination_of_columns: {arguments: {combination_of_columns: [id, kind]}}
   - name: combos_bad
     data_tests: *combos
   - name: totals_good
-    data_tests: &totals [{expression_is_true: {arguments: {expression: "a + b = total"}}}]
+    data_tests: &totals [{durable.expression_is_true: {arguments: {expression: "a + b = total"}}}]
   - name: totals_bad
     data_tests: *totals
   - name: prices_good
     columns:
       - name: price
-        data_tests: &prices [{accepted_range: {arguments: {min_value: 0, max_value: 10}}}]
+        data_tests: &prices [{durable.accepted_range: {arguments: {min_value: 0, max_value: 10}}}]
   - name: prices_bad
     columns: [{name: price, data_tests: *prices}]
   - name: events_good
     columns:
       - name: event_date
-        data_tests: &recent [{recency: {arguments: {max_age_days: 2}}}]
+        data_tests: &recent [{durable.recency: {arguments: {max_age_days: 2}}}]
   - name: events_bad
     columns: [{name: event_date, data_tests: *recent}]
   - name: daily_good
     data_tests: &daily
-      - row_count_within_tolerance:
+      - durable.row_count_within_tolerance:
           arguments: {date_column: day, tolerance: 0.5, min_rows: 20}
   - name: daily_bad
     data_tests: *daily
@@ -121,7 +123,9 @@ models:
   - name: hashes_bad
     columns: [{name: row_hash, data_tests: [unique]}]
   - name: keyhashes_good
-    columns: [{name: _id_hash, data_tests: &keyhash [{is_key_hash_of: {arguments: {key: id}}}]}]
+    columns:
+      - name: _id_hash
+        data_tests: &keyhash [{durable.is_key_hash_of: {arguments: {key: id}}}]
   - name: keyhashes_bad
     columns: [{name: _id_hash, data_tests: *keyhash}]
   - name: rel_children_good
@@ -152,7 +156,7 @@ EXPECTED_FAILURES = {
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dbt.NodeOutcome], Path]:
-    settings = macro_project(tmp_path_factory.mktemp("generic-tests"), MODELS, generic_tests=True)
+    settings = macro_project(tmp_path_factory.mktemp("generic-tests"), MODELS)
     (settings.project_dir / "models" / "schema.yml").write_text(SCHEMA)
     outcome = dbt.invoke(
         settings, ["build"], {"start_date": "2018-09-10", "end_date": "2018-09-10"}, quiet=True

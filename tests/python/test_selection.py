@@ -10,8 +10,13 @@ import yaml
 
 from durable.config import PROJECT_DIR, Settings
 from durable.landing import FileLoad, LoadReport
-from durable.selection import LEDGER_TABLES, UNIT_TESTS_PASSED, build_arguments, code_fingerprint
-from durable.sources import SOURCE, SOURCES_YAML
+from durable.selection import (
+    LEDGER_SOURCE,
+    LEDGER_TABLES,
+    UNIT_TESTS_PASSED,
+    build_arguments,
+    code_fingerprint,
+)
 
 DAY = date(2024, 3, 2)
 
@@ -60,11 +65,11 @@ def test_the_fingerprint_follows_the_environment_variables_the_project_reads() -
 
 
 def test_every_table_each_load_writes_is_selected_every_day(tmp_path: Path) -> None:
-    # The loader's bookkeeping tables (identifiers starting with `_`) feed the file accounting
+    # The loader's bookkeeping tables (the durable package's source) feed the file accounting
     # and the quarantine whatever was delivered: one missing here would go stale unnoticed.
-    document = yaml.safe_load((PROJECT_DIR / SOURCES_YAML).read_text())
-    (source,) = [s for s in document["sources"] if s["name"] == SOURCE]
-    bookkeeping = {t["name"] for t in source["tables"] if t.get("identifier", "").startswith("_")}
-    assert set(LEDGER_TABLES) == bookkeeping
+    package_sources = PROJECT_DIR / "packages" / "durable" / "models" / "_durable__sources.yml"
+    document = yaml.safe_load(package_sources.read_text())
+    (source,) = [s for s in document["sources"] if s["name"] == LEDGER_SOURCE]
+    assert set(LEDGER_TABLES) == {t["name"] for t in source["tables"]}
     arguments = build_arguments(LoadReport(), DAY, DAY, production_state(tmp_path, "x"), "x", True)
-    assert all(f"source:{SOURCE}.{name}+" in arguments for name in LEDGER_TABLES)
+    assert all(f"source:{LEDGER_SOURCE}.{name}+" in arguments for name in LEDGER_TABLES)

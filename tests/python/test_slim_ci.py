@@ -26,7 +26,18 @@ from durable.simulator import DeliveryPlan
 pytestmark = pytest.mark.slow
 
 SCRIPT = PROJECT_DIR / "scripts" / "slim_ci.py"
-DBT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests/generic", "snapshots")
+DBT_FILES = (
+    ".gitignore",
+    "dbt_project.yml",
+    "profiles.yml",
+    "packages.yml",
+    "package-lock.yml",
+    "packages",
+    "models",
+    "macros",
+    "tests/assert_every_delivered_row_is_accounted_for.sql",
+    "snapshots",
+)
 CHANGED = "model.jaffle_shop.stg_jaffle__stores"
 CHANGED_FILE = "models/staging/jaffle/stg_jaffle__stores.sql"
 
@@ -59,6 +70,8 @@ def production(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         elif source.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+    (project / "dbt_packages").mkdir()
+    (project / "dbt_packages" / "durable").symlink_to(project / "packages" / "durable")
     git(project, "init", "--quiet")
     git(project, "add", ".")
     git(project, "commit", "--quiet", "-m", "production")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 VERSIONS = """
 select id, status, cast(updated_at as timestamp) as updated_at
-    {%- if var('phase') > 1 %}, {{ key_hash('id') }} as _id_hash{% endif %}
+    {%- if var('phase') > 1 %}, {{ durable.key_hash('id') }} as _id_hash{% endif %}
 from (values
     ('a', 'placed', '2018-09-01 08:00:00'),
     ('b', 'placed', '2018-09-01 08:00:00')

@@ -3,14 +3,14 @@
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='delete+insert',
         unique_key='customer_id',
-        post_hook="{{ drop_withdrawn_versions(ref('base_jaffle__customers'), 'customer_id') }}",
+        post_hook="{{ durable.drop_withdrawn_versions(ref('base_jaffle__customers'), 'customer_id') }}",
     )
 }}
 
 with customers as (
     {#- Per key: its new versions and the one kept; every version on a full refresh
         (macros/incremental_staging.sql). -#}
-    {{ versions_to_rank(ref('base_jaffle__customers'), 'customer_id', [
+    {{ durable.versions_to_rank(ref('base_jaffle__customers'), 'customer_id', [
         'customer_id',
         'customer_name',
         'updated_at',
@@ -22,7 +22,7 @@ with customers as (
 ),
 
 latest_customers as (
-    {{ latest_version('customers', ['customer_id']) }}
+    {{ durable.latest_version('customers', ['customer_id']) }}
 ),
 
 final as (

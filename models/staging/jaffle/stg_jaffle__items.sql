@@ -4,14 +4,14 @@
         incremental_strategy='hash_delete_insert',
         unique_key='order_item_id',
         on_schema_change='fail',
-        post_hook="{{ drop_withdrawn_versions(ref('base_jaffle__items'), 'order_item_id') }}",
+        post_hook="{{ durable.drop_withdrawn_versions(ref('base_jaffle__items'), 'order_item_id') }}",
     )
 }}
 
 with items as (
     {#- Per key: its new versions and the one kept; every version on a full refresh
         (macros/incremental_staging.sql). -#}
-    {{ versions_to_rank(ref('base_jaffle__items'), 'order_item_id', [
+    {{ durable.versions_to_rank(ref('base_jaffle__items'), 'order_item_id', [
         'order_item_id',
         'order_id',
         'product_sku',
@@ -24,7 +24,7 @@ with items as (
 ),
 
 latest_items as (
-    {{ latest_version('items', ['order_item_id']) }}
+    {{ durable.latest_version('items', ['order_item_id']) }}
 ),
 
 final as (
@@ -39,10 +39,10 @@ final as (
         _loaded_at,
         {#- Find the items of the window's orders, and the kept versions of the day's items,
             without reading every id (macros/key_lookup.sql). #}
-        {{ key_hash('order_id') }} as _order_id_hash,
-        {{ key_hash('order_item_id') }} as _order_item_id_hash
+        {{ durable.key_hash('order_id') }} as _order_id_hash,
+        {{ durable.key_hash('order_item_id') }} as _order_item_id_hash
     from latest_items
 )
 
 select * from final
-{{ physical_order('_delivery_date') }}
+{{ durable.physical_order('_delivery_date') }}

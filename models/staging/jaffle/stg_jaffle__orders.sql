@@ -4,14 +4,14 @@
         incremental_strategy='hash_delete_insert',
         unique_key='order_id',
         on_schema_change='fail',
-        post_hook="{{ drop_withdrawn_versions(ref('base_jaffle__orders'), 'order_id') }}",
+        post_hook="{{ durable.drop_withdrawn_versions(ref('base_jaffle__orders'), 'order_id') }}",
     )
 }}
 
 with orders as (
     {#- Per key: its new versions and the one kept; every version on a full refresh
         (macros/incremental_staging.sql). -#}
-    {{ versions_to_rank(ref('base_jaffle__orders'), 'order_id', [
+    {{ durable.versions_to_rank(ref('base_jaffle__orders'), 'order_id', [
         'order_id',
         'customer_id',
         'store_id',
@@ -29,7 +29,7 @@ with orders as (
 ),
 
 latest_orders as (
-    {{ latest_version('orders', ['order_id']) }}
+    {{ durable.latest_version('orders', ['order_id']) }}
 ),
 
 final as (
@@ -49,9 +49,9 @@ final as (
         _loaded_at,
         {#- Finds the window's orders, and the kept versions of the day's, without reading
             every id (macros/key_lookup.sql). #}
-        {{ key_hash('order_id') }} as _order_id_hash
+        {{ durable.key_hash('order_id') }} as _order_id_hash
     from latest_orders
 )
 
 select * from final
-{{ physical_order('_delivery_date') }}
+{{ durable.physical_order('_delivery_date') }}

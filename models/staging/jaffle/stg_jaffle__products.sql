@@ -4,7 +4,7 @@ with products as (
 ),
 
 latest_products as (
-    {{ latest_version('products', ['product_sku']) }}
+    {{ durable.latest_version('products', ['product_sku']) }}
 ),
 
 final as (

@@ -4,7 +4,7 @@ with stores as (
 ),
 
 latest_stores as (
-    {{ latest_version('stores', ['store_id']) }}
+    {{ durable.latest_version('stores', ['store_id']) }}
 ),
 
 final as (

@@ -4,7 +4,7 @@ with supplies as (
 ),
 
 latest_supplies as (
-    {{ latest_version('supplies', ['supply_id', 'product_sku']) }}
+    {{ durable.latest_version('supplies', ['supply_id', 'product_sku']) }}
 ),
 
 final as (

@@ -1,17 +1,17 @@
 {#- Every delivered customer row, typed, with the reason it cannot be used. -#}
-with source as {{ inline_cte() }} (
+with source as {{ durable.inline_cte() }} (
     select * from {{ source('jaffle', 'customers') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
-    where {{ loaded_after_target() }}
+    where {{ durable.loaded_after_target() }}
     {% endif %}
 ),
 
-typed as {{ inline_cte() }} (
+typed as {{ durable.inline_cte() }} (
     select
         nullif(trim(id), '') as customer_id,
         trim(name) as customer_name,
-        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        {{ durable.try_cast_as('updated_at', 'timestamp') }} as updated_at,
         _source_file,
         _delivery_date,
         _row_number,
@@ -21,7 +21,7 @@ typed as {{ inline_cte() }} (
 ),
 
 conflicting_duplicates as (
-    {{ conflicting_duplicates('typed', ['customer_id'], ['customer_name']) }}
+    {{ durable.conflicting_duplicates('typed', ['customer_id'], ['customer_name']) }}
 ),
 
 checked as (
@@ -30,9 +30,9 @@ checked as (
         case
             when customer_id is null then 'missing key: id'
             when updated_at is null then 'malformed timestamp: updated_at'
-            when {{ is_impossible_time('updated_at') }}
+            when {{ durable.is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(['customer_id']) }}
+            when {{ durable.is_conflicting_duplicate(['customer_id']) }}
                 then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed

@@ -1,18 +1,18 @@
 {#- Every delivered order item row, typed, with the reason it cannot be used. -#}
-with source as {{ inline_cte() }} (
+with source as {{ durable.inline_cte() }} (
     select * from {{ source('jaffle', 'items') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
-    where {{ loaded_after_target() }}
+    where {{ durable.loaded_after_target() }}
     {% endif %}
 ),
 
-typed as {{ inline_cte() }} (
+typed as {{ durable.inline_cte() }} (
     select
         nullif(trim(id), '') as order_item_id,
         nullif(trim(order_id), '') as order_id,
         nullif(trim(sku), '') as product_sku,
-        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        {{ durable.try_cast_as('updated_at', 'timestamp') }} as updated_at,
         _source_file,
         _delivery_date,
         _row_number,
@@ -22,7 +22,7 @@ typed as {{ inline_cte() }} (
 ),
 
 conflicting_duplicates as (
-    {{ conflicting_duplicates('typed', ['order_item_id'], ['order_id', 'product_sku']) }}
+    {{ durable.conflicting_duplicates('typed', ['order_item_id'], ['order_id', 'product_sku']) }}
 ),
 
 checked as (
@@ -33,9 +33,9 @@ checked as (
             when order_id is null then 'missing value: order_id'
             when product_sku is null then 'missing value: sku'
             when updated_at is null then 'malformed timestamp: updated_at'
-            when {{ is_impossible_time('updated_at') }}
+            when {{ durable.is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(['order_item_id']) }}
+            when {{ durable.is_conflicting_duplicate(['order_item_id']) }}
                 then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed

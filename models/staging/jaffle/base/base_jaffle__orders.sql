@@ -1,23 +1,23 @@
 {#- Every delivered order row, typed, with the reason it cannot be used (null when it can). -#}
-with source as {{ inline_cte() }} (
+with source as {{ durable.inline_cte() }} (
     select * from {{ source('jaffle', 'orders') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
-    where {{ loaded_after_target() }}
+    where {{ durable.loaded_after_target() }}
     {% endif %}
 ),
 
-typed as {{ inline_cte() }} (
+typed as {{ durable.inline_cte() }} (
     select
         nullif(trim(id), '') as order_id,
         nullif(trim(customer), '') as customer_id,
         nullif(trim(store_id), '') as store_id,
-        {{ try_cast_as('ordered_at', 'timestamp') }} as ordered_at,
-        {{ try_cast_as('subtotal', 'bigint') }} as subtotal_cents,
-        {{ try_cast_as('tax_paid', 'bigint') }} as tax_paid_cents,
-        {{ try_cast_as('order_total', 'bigint') }} as order_total_cents,
+        {{ durable.try_cast_as('ordered_at', 'timestamp') }} as ordered_at,
+        {{ durable.try_cast_as('subtotal', 'bigint') }} as subtotal_cents,
+        {{ durable.try_cast_as('tax_paid', 'bigint') }} as tax_paid_cents,
+        {{ durable.try_cast_as('order_total', 'bigint') }} as order_total_cents,
         lower(trim(status)) as order_status,
-        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        {{ durable.try_cast_as('updated_at', 'timestamp') }} as updated_at,
         _source_file,
         _delivery_date,
         _row_number,
@@ -31,7 +31,7 @@ typed as {{ inline_cte() }} (
 ),
 
 conflicting_duplicates as (
-    {{ conflicting_duplicates(
+    {{ durable.conflicting_duplicates(
         'typed',
         ['order_id'],
         ['customer_id', 'store_id', 'ordered_at', 'subtotal_cents', 'tax_paid_cents',
@@ -54,11 +54,11 @@ checked as (
                 then 'unknown status'
             when subtotal_cents < 0 or tax_paid_cents < 0 or order_total_cents < 0
                 then 'impossible value: negative amount'
-            when {{ is_impossible_time('ordered_at') }}
+            when {{ durable.is_impossible_time('ordered_at') }}
                 then 'impossible value: ordered_at before the shop opened or in the future'
-            when {{ is_impossible_time('updated_at') }}
+            when {{ durable.is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(['order_id']) }}
+            when {{ durable.is_conflicting_duplicate(['order_id']) }}
                 then 'conflicting duplicate: same id and updated_at, different values'
         end as invalid_reason
     from typed

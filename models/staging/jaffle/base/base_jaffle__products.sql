@@ -1,20 +1,20 @@
 {#- Every delivered product row, typed, with the reason it cannot be used. -#}
-with source as {{ inline_cte() }} (
+with source as {{ durable.inline_cte() }} (
     select * from {{ source('jaffle', 'products') }}
     {% if is_incremental() %}
     {#- Only files loaded since the last run; a re-delivered file brings all its rows again. -#}
-    where {{ loaded_after_target() }}
+    where {{ durable.loaded_after_target() }}
     {% endif %}
 ),
 
-typed as {{ inline_cte() }} (
+typed as {{ durable.inline_cte() }} (
     select
         nullif(trim(sku), '') as product_sku,
         trim(name) as product_name,
         lower(trim(type)) as product_type,
         description as product_description,
-        {{ try_cast_as('price', 'bigint') }} as price_cents,
-        {{ try_cast_as('updated_at', 'timestamp') }} as updated_at,
+        {{ durable.try_cast_as('price', 'bigint') }} as price_cents,
+        {{ durable.try_cast_as('updated_at', 'timestamp') }} as updated_at,
         _source_file,
         _delivery_date,
         _row_number,
@@ -25,7 +25,7 @@ typed as {{ inline_cte() }} (
 ),
 
 conflicting_duplicates as (
-    {{ conflicting_duplicates(
+    {{ durable.conflicting_duplicates(
         'typed',
         ['product_sku'],
         ['product_name', 'product_type', 'product_description', 'price_cents'],
@@ -40,9 +40,9 @@ checked as (
             when price_cents is null then 'malformed amount: price'
             when updated_at is null then 'malformed timestamp: updated_at'
             when price_cents < 0 then 'impossible value: negative price'
-            when {{ is_impossible_time('updated_at') }}
+            when {{ durable.is_impossible_time('updated_at') }}
                 then 'impossible value: updated_at before the shop opened or in the future'
-            when {{ is_conflicting_duplicate(['product_sku']) }}
+            when {{ durable.is_conflicting_duplicate(['product_sku']) }}
                 then 'conflicting duplicate: same sku and updated_at, different values'
         end as invalid_reason
     from typed

@@ -3,7 +3,7 @@
     last delivered (delivery date, then row number in the file). Used by every staging model.
 #}
 {% macro latest_version(relation, key_columns, order_by='updated_at desc, _delivery_date desc, _row_number desc') %}
-    {{ return(adapter.dispatch('latest_version', 'jaffle_shop')(relation, key_columns, order_by)) }}
+    {{ return(adapter.dispatch('latest_version', 'durable')(relation, key_columns, order_by)) }}
 {% endmacro %}
 
 {% macro default__latest_version(relation, key_columns, order_by) -%}

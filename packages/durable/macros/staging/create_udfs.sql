@@ -4,7 +4,7 @@
     Most engines need none.
 -#}
 {% macro create_udfs() %}
-    {{ return(adapter.dispatch('create_udfs', 'jaffle_shop')()) }}
+    {{ return(adapter.dispatch('create_udfs', 'durable')()) }}
 {% endmacro %}
 
 {% macro default__create_udfs() -%}

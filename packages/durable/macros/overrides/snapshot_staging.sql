@@ -20,7 +20,7 @@
     {%- if strategy.hard_deletes in (none, 'ignore') and key is string -%}
         {#- A snapshot of a staging model that stores the key's hash (macros/key_lookup.sql)
             looks the current rows up by it. -#}
-        {%- set key_hashed = stores_key_hash(target_relation, key) -%}
+        {%- set key_hashed = durable.stores_key_hash(target_relation, key) -%}
         {%- set any_new_version = run_query(
             'select 1 from (\n' ~ source_sql ~ '\n) as new_versions limit 1'
         ) -%}
@@ -28,7 +28,7 @@
             (
                 select * from {{ target_relation }}
                 {% if any_new_version is none or any_new_version.rows | length > 0 -%}
-                where {{ has_key_in(target_relation, key, 'snapshot_query') if key_hashed
+                where {{ durable.has_key_in(target_relation, key, 'snapshot_query') if key_hashed
                     else key ~ ' in (select ' ~ key ~ ' from snapshot_query)' }}
                 {%- else -%}
                 where 1 = 0
@@ -61,14 +61,14 @@
     {%- set merge_sql = dbt.duckdb__snapshot_merge_sql(target, source, insert_cols) -%}
     {%- set key = config.get('unique_key') -%}
     {%- set insert_new_versions = 'insert into ' ~ target -%}
-    {%- if key is string and insert_new_versions in merge_sql and stores_key_hash(target, key) -%}
+    {%- if key is string and insert_new_versions in merge_sql and durable.stores_key_hash(target, key) -%}
         {%- set columns = config.get('snapshot_table_column_names')
             or get_snapshot_table_column_names() -%}
         {%- set valid_to = columns.dbt_valid_to -%}
         {%- set valid_to_current = config.get('dbt_valid_to_current') -%}
-        {%- set hash_column = key_hash_column(key) -%}
+        {%- set hash_column = durable.key_hash_column(key) -%}
         update {{ target }}
-        set {{ hash_column }} = {{ key_hash(key) }}
+        set {{ hash_column }} = {{ durable.key_hash(key) }}
         where {{ hash_column }} is null;
 
         with current_versions_of_staged_keys as materialized (
@@ -76,7 +76,7 @@
                 rowid as version_rowid,
                 {{ columns.dbt_scd_id }} as version_scd_id,
             from {{ target }}
-            where rowid in ({{ rowids_with_keys(target, key, source) }})
+            where rowid in ({{ durable.rowids_with_keys(target, key, source) }})
                 and ({{ valid_to }} is null
                 {%- if valid_to_current %} or {{ valid_to }} = {{ valid_to_current }}{% endif %})
         )

@@ -3,7 +3,7 @@
     value marks its row for quarantine rather than failing the model.
 #}
 {% macro try_cast_as(expression, data_type) %}
-    {{ return(adapter.dispatch('try_cast_as', 'jaffle_shop')(expression, data_type)) }}
+    {{ return(adapter.dispatch('try_cast_as', 'durable')(expression, data_type)) }}
 {% endmacro %}
 
 {% macro default__try_cast_as(expression, data_type) -%}

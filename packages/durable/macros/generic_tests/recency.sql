@@ -4,7 +4,7 @@
     measures recency against the day it processes, not the wall clock.
 -#}
 {% test recency(model, column_name, max_age_days) %}
-    {%- set window = window_vars() -%}
+    {%- set window = durable.window_vars() -%}
     {%- if window is not none -%}
         {%- set reference = "cast('" ~ window['end_date'] ~ "' as date)" -%}
     {%- else -%}

@@ -2,7 +2,7 @@
     The window of event time one run processes: [start_date - lookback_days, end_date], inclusive
     dates, from the vars `start_date`, `end_date` and `lookback_days`.
 
-    `in_window(column)` is the predicate incremental models filter on. With no window vars (a plain
+    `durable.in_window(column)` is the predicate incremental models filter on. With no window vars (a plain
     `dbt build`), it takes everything newer than the target holds, minus the lookback.
 #}
 
@@ -27,7 +27,7 @@
 
     {%- set parsed = {} -%}
     {%- for name, text in [('start_date', start_text), ('end_date', end_text)] -%}
-        {%- do parsed.update({name: date_var_value(name, text)}) -%}
+        {%- do parsed.update({name: durable.date_var_value(name, text)}) -%}
     {%- endfor -%}
 
     {%- if parsed['end_date'] < parsed['start_date'] -%}
@@ -76,30 +76,30 @@
 {% endmacro %}
 
 
-{% macro shop_opened_on() %}
-    {#- The var `shop_opened_on`, checked: the first day a real event can have. -#}
-    {{ return(date_var_value('shop_opened_on', var('shop_opened_on')).isoformat()) }}
+{% macro earliest_event_date() %}
+    {#- The var `earliest_event_date`, checked: the first day a real event can have. -#}
+    {{ return(durable.date_var_value('earliest_event_date', var('earliest_event_date', '1900-01-01')).isoformat()) }}
 {% endmacro %}
 
 
 {% macro assert_valid_window() %}
     {#- on-run-start: fail before any SQL runs when the window vars (or any other var that
         reaches SQL) are bad. -#}
-    {%- do window_vars() -%}
-    {%- do shop_opened_on() -%}
+    {%- do durable.window_vars() -%}
+    {%- do durable.earliest_event_date() -%}
     {{ return('') }}
 {% endmacro %}
 
 
 {% macro in_window(column) %}
-    {%- set window = window_vars() -%}
+    {%- set window = durable.window_vars() -%}
     {%- if window is not none -%}
         {{ column }} >= cast('{{ window["from"] }}' as timestamp)
         and {{ column }} < cast('{{ window["to_exclusive"] }}' as timestamp)
     {%- else -%}
         {{ column }} >= {{ dbt.dateadd(
             'day',
-            -1 * window_lookback_days(),
+            -1 * durable.window_lookback_days(),
             '(select max(' ~ column ~ ') from ' ~ this ~ ')',
         ) }}
     {%- endif -%}
@@ -112,9 +112,9 @@
         in one of the window's deliveries, however late: a row delivered days after the change
         it describes is still processed by the window that loads it.
     -#}
-    {%- set window = window_vars() %}
+    {%- set window = durable.window_vars() %}
     (
-        ({{ in_window(updated_at) }} or {{ in_window(delivered_on) }})
+        ({{ durable.in_window(updated_at) }} or {{ durable.in_window(delivered_on) }})
         {%- if window is not none %}
         {#- The same rows, said so a scan can skip blocks by their delivery dates: a valid row
             changed less than two days after the delivery that brought it (is_impossible_time),
@@ -133,7 +133,7 @@
 {% macro delivered_in_window(column) %}
     {#- Rows delivered in the window, lookback included (`column` is a delivery date); every row
         when the run has no window. -#}
-    {%- set window = window_vars() -%}
+    {%- set window = durable.window_vars() -%}
     {%- if window is none -%}
         true
     {%- else -%}

@@ -12,11 +12,11 @@
     is in now or was in before (read from the target): a partition is rewritten complete.
 #}
 {% macro incremental_batch(relation, key, changed, partition) %}
-    {{ return(adapter.dispatch('incremental_batch', 'jaffle_shop')(relation, key, changed, partition)) }}
+    {{ return(adapter.dispatch('incremental_batch', 'durable')(relation, key, changed, partition)) }}
 {% endmacro %}
 
 {% macro default__incremental_batch(relation, key, changed, partition) -%}
-    {{ rows_with_keys(relation, key, changed) }}
+    {{ durable.rows_with_keys(relation, key, changed) }}
 {%- endmacro %}
 
 {% macro spark__incremental_batch(relation, key, changed, partition) -%}

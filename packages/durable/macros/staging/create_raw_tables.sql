@@ -1,5 +1,6 @@
 {#
-    on-run-start: create the raw tables the `jaffle` source declares, empty, when they do not
+    on-run-start: create the raw tables of every landed source (a source with `meta.durable`)
+    and the loader's ledger tables (this package's `durable` source), empty, when they do not
     exist yet, so `dbt build` works from a fresh clone before anything was delivered. The loader
     (durable/landing.py) creates the same tables (every declared column as text, plus lineage)
     before it loads; whichever runs first wins, and neither touches an existing table.
@@ -11,12 +12,13 @@
     {%- if target.type == 'spark' -%}{{ return('') }}{%- endif -%}
     {%- set text = dbt.type_string() -%}
     {%- set statements = [] -%}
-    {%- for source in graph.sources.values() if source.source_name == 'jaffle' -%}
-        {%- if loop.first -%}
-            {%- do statements.append(
-                'create schema if not exists ' ~ adapter.quote(source.schema)
-            ) -%}
-        {%- endif -%}
+    {%- set schemas = [] -%}
+    {%- for source in graph.sources.values() if source.schema not in schemas
+        and (source.source_meta.durable is defined or source.package_name == 'durable') -%}
+        {%- do schemas.append(source.schema) -%}
+        {%- do statements.append('create schema if not exists ' ~ adapter.quote(source.schema)) -%}
+    {%- endfor -%}
+    {%- for source in graph.sources.values() if source.source_meta.durable is defined -%}
         {%- if not source.identifier.startswith('_') -%}
             {%- set columns = [] -%}
             {%- for column in source.columns -%}
@@ -29,7 +31,7 @@
             ) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for source in graph.sources.values() if source.source_name == 'jaffle' -%}
+    {%- for source in graph.sources.values() if source.package_name == 'durable' -%}
         {%- if source.identifier == '_rejected_rows' -%}
             {%- do statements.append(
                 'create table if not exists ' ~ source.relation_name ~ ' (entity ' ~ text

@@ -6,8 +6,8 @@
     up, which a plain join does best. Anything else runs dbt's own test.
 #}
 {% macro duckdb__test_relationships(model, column_name, to, field) %}
-    {%- set hashed = to is not string and audit_window_predicate() | trim != 'true'
-        and stores_key_hash(to, field) -%}
+    {%- set hashed = to is not string and durable.audit_window_predicate() | trim != 'true'
+        and durable.stores_key_hash(to, field) -%}
     {%- if not hashed -%}
         {{ return(dbt.default__test_relationships(model, column_name, to, field)) }}
     {%- endif %}
@@ -24,7 +24,7 @@ child_keys as (
 
 parent as (
     select parent_rows.{{ field }} as to_field
-    from ({{ rows_with_keys(to, field, 'child_keys') }}) as parent_rows
+    from ({{ durable.rows_with_keys(to, field, 'child_keys') }}) as parent_rows
 )
 
 select

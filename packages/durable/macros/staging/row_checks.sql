@@ -10,17 +10,17 @@
     its previous version. A base model finds them in a CTE named `conflicting_duplicates`:
 
         conflicting_duplicates as (
-            {{ conflicting_duplicates('typed', ['order_id'], ['customer_id', ...]) }}
+            {{ durable.conflicting_duplicates('typed', ['order_id'], ['customer_id', ...]) }}
         ),
         checked as (
-            select *, case ... when {{ is_conflicting_duplicate(['order_id']) }} ... end
+            select *, case ... when {{ durable.is_conflicting_duplicate(['order_id']) }} ... end
             from typed
         )
 
     It groups only the versions delivered more than once (found by one hash of each row's
     version) instead of a window over every row: DuckDB sorted every delivered row, all its
     columns, to partition them. On the 20M delivered orders of the benchmark's history, alone:
-    34 s against 107 s to build `base_jaffle__orders`, 29 s with no check at all.
+    34 s against 107 s to build the orders' base model, 29 s with no check at all.
 #}
 
 {% macro delivered_version(key_columns) -%}
@@ -30,29 +30,29 @@
 
 
 {% macro conflicting_duplicates(relation, key_columns, value_columns) -%}
-    {#- The conflicting versions of `relation`, as delivered_version(key_columns) columns. -#}
-    {%- set version = delivered_version(key_columns) -%}
+    {#- The conflicting versions of `relation`, as durable.delivered_version(key_columns) columns. -#}
+    {%- set version = durable.delivered_version(key_columns) -%}
     select {{ version | join(', ') }} from {{ relation }}
-    where {{ row_hash(version) }} in (
-        select {{ row_hash(version) }} from {{ relation }}
+    where {{ durable.row_hash(version) }} in (
+        select {{ durable.row_hash(version) }} from {{ relation }}
         group by 1
         having count(*) > 1
     )
     group by {{ version | join(', ') }}
-    having min({{ row_hash(value_columns) }}) <> max({{ row_hash(value_columns) }})
+    having min({{ durable.row_hash(value_columns) }}) <> max({{ durable.row_hash(value_columns) }})
 {%- endmacro %}
 
 
 {% macro is_conflicting_duplicate(key_columns) -%}
-    ({{ delivered_version(key_columns) | join(', ') }}) in (
+    ({{ durable.delivered_version(key_columns) | join(', ') }}) in (
         select * from conflicting_duplicates
     )
 {%- endmacro %}
 
 
 {% macro is_impossible_time(column) -%}
-    {#- Before the shop opened, or after the delivery that brought it (a day of clock skew
-        allowed): a date no real event can have. -#}
-    ({{ column }} < cast('{{ shop_opened_on() }}' as timestamp)
+    {#- Before the var `earliest_event_date` (when the source system started), or after the
+        delivery that brought it (a day of clock skew allowed): a date no real event can have. -#}
+    ({{ column }} < cast('{{ durable.earliest_event_date() }}' as timestamp)
     or {{ column }} >= {{ dbt.dateadd('day', 2, 'cast(_delivery_date as timestamp)') }})
 {%- endmacro %}

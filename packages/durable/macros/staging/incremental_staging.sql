@@ -4,11 +4,11 @@
     file's load; `_landed_files` holds each file's latest load.
 
     - `base_` models append the rows of files loaded after what they hold, replacing all the rows
-      of a re-delivered file (delete+insert on `_source_file`): `loaded_after_target()`.
+      of a re-delivered file (delete+insert on `_source_file`): `durable.loaded_after_target()`.
     - `stg_` models rank, per key with a new version, that version against the one they keep
-      (`versions_to_rank(...)`); a key whose kept version came from a file re-delivered since
+      (`durable.versions_to_rank(...)`); a key whose kept version came from a file re-delivered since
       (`_landed_files.status = 'replaced'`) is ranked again over all its base versions.
-      `drop_withdrawn_versions(...)` then drops a kept version whose row is no longer a valid
+      `durable.drop_withdrawn_versions(...)` then drops a kept version whose row is no longer a valid
       row of its file and that has no other valid version.
 
     A full refresh (or the first run) reads everything, so both give the same tables.
@@ -27,7 +27,7 @@
         rather than a correlated EXISTS per kept row: DuckDB decorrelates that by first copying
         every kept row, which costs what the history costs even when no file was replaced. -#}
     select kept.* from {{ this }} as kept
-    inner join {{ source('jaffle', 'landed_files') }} as landed
+    inner join {{ source('durable', 'landed_files') }} as landed
         on
             kept._source_file = landed.source_file
             and kept._loaded_at < landed.loaded_at
@@ -48,11 +48,11 @@
     {%- if is_incremental() -%}
         with new_versions as (
             select {{ column_list }} from {{ base_relation }}
-            where invalid_reason is null and {{ loaded_after_target() }}
+            where invalid_reason is null and {{ durable.loaded_after_target() }}
         ),
 
         withdrawn_keys as (
-            select withdrawn.{{ key }} from ({{ withdrawn_candidates() }}) as withdrawn
+            select withdrawn.{{ key }} from ({{ durable.withdrawn_candidates() }}) as withdrawn
         )
 
         select * from new_versions
@@ -60,13 +60,13 @@
         select {{ column_list }} from {{ base_relation }}
         where
             invalid_reason is null
-            and not {{ loaded_after_target() }}
+            and not {{ durable.loaded_after_target() }}
             and {{ key }} in (select withdrawn_keys.{{ key }} from withdrawn_keys)
         union all
         select {{ column_list }} from {{ this }}
         where
             {% if key_hashed -%}
-            {{ has_key_in(this, key, 'new_versions') }}
+            {{ durable.has_key_in(this, key, 'new_versions') }}
             {%- else -%}
             {{ key }} in (select new_versions.{{ key }} from new_versions)
             {%- endif %}
@@ -86,7 +86,7 @@
         delete from {{ this }}
         where {{ key }} in (
             select withdrawn.{{ key }}
-            from ({{ withdrawn_candidates() }}) as withdrawn
+            from ({{ durable.withdrawn_candidates() }}) as withdrawn
             left join (
                 {#- Only the rows of replaced files: a join against every delivered row would
                     cost what the history costs on every run. -#}
@@ -95,7 +95,7 @@
                     delivered._row_number,
                     delivered._loaded_at
                 from {{ base_relation }} as delivered
-                inner join {{ source('jaffle', 'landed_files') }} as landed
+                inner join {{ source('durable', 'landed_files') }} as landed
                     on delivered._source_file = landed.source_file
                 where
                     landed.status = 'replaced'

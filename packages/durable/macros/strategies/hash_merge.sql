@@ -9,7 +9,7 @@
     Snowflake, BigQuery, Trino, DuckDB).
 #}
 {% macro get_incremental_hash_merge_sql(arg_dict) %}
-    {{ return(adapter.dispatch('hash_merge_sql', 'jaffle_shop')(
+    {{ return(adapter.dispatch('hash_merge_sql', 'durable')(
         arg_dict['target_relation'],
         arg_dict['temp_relation'],
         arg_dict['unique_key'],
@@ -60,9 +60,9 @@
     {%- for key in keys -%}
         {%- do conditions.append('target_rows.' ~ key ~ ' = source_rows.' ~ key) -%}
     {%- endfor -%}
-    {%- if keys | length == 1 and key_hash_column(keys[0]) in columns -%}
+    {%- if keys | length == 1 and durable.key_hash_column(keys[0]) in columns -%}
         {%- do conditions.append(
-            'target_rows.rowid in (' ~ rowids_with_keys(target, keys[0], source) ~ ')'
+            'target_rows.rowid in (' ~ durable.rowids_with_keys(target, keys[0], source) ~ ')'
         ) -%}
     {%- endif -%}
     {%- for predicate in (incremental_predicates or []) -%}
@@ -84,7 +84,7 @@
     delete+insert.
 #}
 {% macro get_incremental_hash_delete_insert_sql(arg_dict) %}
-    {{ return(adapter.dispatch('hash_delete_insert_sql', 'jaffle_shop')(arg_dict)) }}
+    {{ return(adapter.dispatch('hash_delete_insert_sql', 'durable')(arg_dict)) }}
 {% endmacro %}
 
 {% macro default__hash_delete_insert_sql(arg_dict) %}
@@ -95,14 +95,14 @@
     {%- set target, source = arg_dict['target_relation'], arg_dict['temp_relation'] -%}
     {%- set key = arg_dict['unique_key'] -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | list -%}
-    {%- if key is not string or key_hash_column(key) not in columns | map('lower') | list -%}
+    {%- if key is not string or durable.key_hash_column(key) not in columns | map('lower') | list -%}
         {{ exceptions.raise_compiler_error(
-            "hash_delete_insert needs one unique_key and its hash in a " ~ key_hash_column(key)
+            "hash_delete_insert needs one unique_key and its hash in a " ~ durable.key_hash_column(key)
             ~ " column of " ~ target ~ " (see macros/key_lookup.sql)."
         ) }}
     {%- endif -%}
     delete from {{ target }}
-    where {{ has_key_in(target, key, source) }};
+    where {{ durable.has_key_in(target, key, source) }};
 
     insert into {{ target }} ({{ get_quoted_csv(columns) }})
     select {{ get_quoted_csv(columns) }} from {{ source }}

@@ -16,10 +16,10 @@
     dbt's documented hook for it.
 #}
 
-{% macro get_where_subquery(relation) -%}
+{% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where') or '' -%}
     {%- if '__audit_window__' in where -%}
-        {%- set where = where | replace('__audit_window__', audit_window_predicate()) -%}
+        {%- set where = where | replace('__audit_window__', durable.audit_window_predicate()) -%}
     {%- endif -%}
     {%- if where and where | trim != 'true' -%}
         {%- set filtered -%}
@@ -34,7 +34,7 @@
 
 {% macro audit_window_predicate() -%}
     {#- `true` unless this test's model declares a window column and the run has a window. -#}
-    {%- set column = audit_window_column() -%}
+    {%- set column = durable.audit_window_column() -%}
     {%- set scope = var('audit', 'window') -%}
     {%- if scope not in ['window', 'all'] -%}
         {{ exceptions.raise_compiler_error("Invalid var audit=" ~ scope ~ ": expected window or all.") }}
@@ -42,7 +42,7 @@
     {%- if column is none or scope == 'all' or flags.FULL_REFRESH -%}
         true
     {%- else -%}
-        {{ delivered_in_window(column) }}
+        {{ durable.delivered_in_window(column) }}
     {%- endif -%}
 {%- endmacro %}
 

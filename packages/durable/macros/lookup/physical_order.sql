@@ -1,5 +1,5 @@
 {#
-    `select ... from final {{ physical_order('ordered_at') }}`: a full refresh writes the rows in
+    `select ... from final {{ durable.physical_order('ordered_at') }}`: a full refresh writes the rows in
     time order, so rows that change together sit together. Two reasons, both DuckDB's:
 
     - it rewrites, at the next checkpoint, every row group an UPDATE touched. A day's changes
@@ -13,7 +13,7 @@
     `cluster_by`, Spark partitions): there it renders nothing.
 #}
 {% macro physical_order(columns) %}
-    {{ return(adapter.dispatch('physical_order', 'jaffle_shop')(columns)) }}
+    {{ return(adapter.dispatch('physical_order', 'durable')(columns)) }}
 {% endmacro %}
 
 {% macro default__physical_order(columns) %}{{ return('') }}{% endmacro %}

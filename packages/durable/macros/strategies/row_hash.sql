@@ -3,7 +3,7 @@
     changed, so re-running a window writes nothing.
 #}
 {% macro row_hash(columns) %}
-    {{ return(adapter.dispatch('row_hash', 'jaffle_shop')(columns)) }}
+    {{ return(adapter.dispatch('row_hash', 'durable')(columns)) }}
 {% endmacro %}
 
 {% macro default__row_hash(columns) -%}

@@ -2,21 +2,21 @@
     Looking a few keys up in a table of every key ever seen: the window's orders among all
     orders, their items among all items.
 
-    - `key_hash(column)`: a bigint hash of a key, stored next to it (`_<key>_hash`) by the
+    - `durable.key_hash(column)`: a bigint hash of a key, stored next to it (`_<key>_hash`) by the
       staging models and the facts. Stable across versions and machines (md5 on DuckDB and
       PostgreSQL, the engine's documented fingerprint elsewhere): a stored hash must match one
       computed a year later, or the lookup would miss the row.
-    - `rows_with_keys(relation, key, keys)`: the rows of `relation` whose `key` is in `keys` (a
+    - `durable.rows_with_keys(relation, key, keys)`: the rows of `relation` whose `key` is in `keys` (a
       CTE or relation with a column named `key`). `relation` is a table (`ref`, `source`,
       `this`) with the key's hash stored, or the name of a CTE, filtered plainly. A query that
       joins the rows found to the same keys again computes the lookup in a CTE of its own,
-      `as {{ materialized_cte() if is_incremental() }} (` (macros/inline_cte.sql), or DuckDB
+      `as {{ durable.materialized_cte() if is_incremental() }} (` (macros/inline_cte.sql), or DuckDB
       scans the whole table.
-    - `has_key_in(relation, key, keys)`: the same as a condition on `relation`'s rows, for a
+    - `durable.has_key_in(relation, key, keys)`: the same as a condition on `relation`'s rows, for a
       DELETE (the `hash_delete_insert` strategy, macros/materializations/hash_merge.sql).
-    - `rowids_with_keys(relation, key, keys)`: the DuckDB rowids of those rows, found by the
+    - `durable.rowids_with_keys(relation, key, keys)`: the DuckDB rowids of those rows, found by the
       hash column alone (also what `hash_merge` matches its target's rows by);
-      `key_hash_column(key)` names that column, `stores_key_hash(relation, key)` says whether
+      `durable.key_hash_column(key)` names that column, `durable.stores_key_hash(relation, key)` says whether
       a table has it.
 
     Ids are random UUID text: a scan cannot skip blocks by their min/max, so `key in (...)`
@@ -28,7 +28,7 @@
 #}
 
 {% macro key_hash(column) %}
-    {{ return(adapter.dispatch('key_hash', 'jaffle_shop')(column)) }}
+    {{ return(adapter.dispatch('key_hash', 'durable')(column)) }}
 {% endmacro %}
 
 {% macro default__key_hash(column) -%}
@@ -64,7 +64,7 @@
 
 {% macro stores_key_hash(relation, key) %}
     {#- A metadata query: for macros that serve tables with and without the hash. -#}
-    {{ return(key_hash_column(key) in (
+    {{ return(durable.key_hash_column(key) in (
         adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list
     )) }}
 {% endmacro %}
@@ -72,18 +72,18 @@
 
 {% macro rowids_with_keys(relation, key, keys) -%}
     select rowid from {{ relation }}
-    where {{ key_hash_column(key) }} in (select {{ key_hash(key) }} from {{ keys }})
+    where {{ durable.key_hash_column(key) }} in (select {{ durable.key_hash(key) }} from {{ keys }})
 {%- endmacro %}
 
 
 {% macro rows_with_keys(relation, key, keys) -%}
     select * from {{ relation }}
-    where {{ has_key_in(relation, key, keys) }}
+    where {{ durable.has_key_in(relation, key, keys) }}
 {%- endmacro %}
 
 
 {% macro has_key_in(relation, key, keys) %}
-    {{ return(adapter.dispatch('has_key_in', 'jaffle_shop')(relation, key, keys)) }}
+    {{ return(adapter.dispatch('has_key_in', 'durable')(relation, key, keys)) }}
 {% endmacro %}
 
 {% macro default__has_key_in(relation, key, keys) -%}
@@ -93,9 +93,9 @@
 {% macro duckdb__has_key_in(relation, key, keys) -%}
     {%- if relation is string or model.resource_type == 'unit_test' -%}
         {#- A CTE, or a unit test's fixture rows (CTEs too): no rowid, no stored hash. -#}
-        {{ default__has_key_in(relation, key, keys) }}
+        {{ durable.default__has_key_in(relation, key, keys) }}
     {%- else -%}
-        rowid in ({{ rowids_with_keys(relation, key, keys) }})
+        rowid in ({{ durable.rowids_with_keys(relation, key, keys) }})
         and {{ key }} in (select {{ key }} from {{ keys }})
     {%- endif -%}
 {%- endmacro %}
