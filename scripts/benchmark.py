@@ -18,8 +18,9 @@ each one pays dbt's start-up and parse the way a scheduled job does, with its da
 the page cache; one discarded run of each dbt step comes first (`--no-warm-up` skips it), so each
 finds its partial parse as a daily job does. A second pass measures the
 runner and the full refresh against 1x, 2x, 4x and 8x a base history (scale/8 .. scale) with the
-same new day, and draws the chart. Results go to docs/BENCHMARKS.md and a PNG. The code is in the
-`bench` package beside this script; this file is its command line.
+same new day, and draws the chart. Results go to the generated parts of docs/BENCHMARKS.md (the
+hand-written prose around them is kept) and a PNG. The code is in the `bench` package beside this
+script; this file is its command line.
 
     .venv/bin/python scripts/benchmark.py                      # the full benchmark (make bench)
     .venv/bin/python scripts/benchmark.py --rundir /mnt/xfs/bench   # warehouse on XFS: reflinks

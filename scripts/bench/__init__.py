@@ -8,6 +8,6 @@
 - `run`: the whole benchmark: the headline history, repeated, then the history growth.
 - `machine`: what the page says about the machine and the warehouse's filesystem.
 - `summary`: medians, ratios against their targets, the console table.
-- `tables`, `findings`, `chart`: docs/BENCHMARKS.md and its chart.
-- `report`: writes them.
+- `tables`, `findings`, `chart`: the generated parts of docs/BENCHMARKS.md and its chart.
+- `report`: writes those parts into the page between its markers, keeping the prose around them.
 """

@@ -1,7 +1,7 @@
-"""The page: the machine, the data, every time, ratio and node table, the chart, the Findings.
+"""The page's measured part: the machine, the data, every time, ratio and node table, the chart.
 
 What each table holds and how it was measured is described here, beside the code that measures
-it; the Findings are in `findings`.
+it; what the figures mean is the hand-written prose of docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -11,18 +11,10 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .findings import findings
 from .history import FCT_ITEMS, SEED
 from .measure import DAY_STEP_NAMES, DAY_STEP_ORDERS
 from .summary import DBT_NODE, gib, measured_runs, node_medians
 
-_HEADER = (
-    "# Benchmarks",
-    "",
-    "Written by `make bench` (`scripts/benchmark.py`); every figure below is from one run on",
-    "one machine. Re-run it to refresh this page.",
-    "",
-)
 SLOWEST_NODES = 12
 GROWING_NODES = 8
 
@@ -271,20 +263,17 @@ def _growth(results: dict[str, Any], chart_ref: str) -> list[str]:
     return [*out, "", f"![incremental time against history size]({chart_ref})"]
 
 
-def page(results: dict[str, Any], summary: dict[str, Any], chart: Path, docs: Path) -> str:
-    """The whole page: every measured table, from `## Machine` to the chart, then the Findings."""
+def measured_section(
+    results: dict[str, Any], summary: dict[str, Any], chart: Path, docs: Path
+) -> list[str]:
+    """Every measured table of the page, from `## Machine` to the chart."""
     try:
         chart_ref = os.path.relpath(chart, docs.parent)
     except ValueError:  # another drive (Windows): no relative path exists
         chart_ref = str(chart)
-    return "\n".join(
-        [
-            *_HEADER,
-            *_machine_and_data(results),
-            *_times(results, summary),
-            *_ratios_phases_and_nodes(results, summary),
-            *_growth(results, chart_ref),
-            "",
-            *findings(summary, results["runs"], results),
-        ]
-    )
+    return [
+        *_machine_and_data(results),
+        *_times(results, summary),
+        *_ratios_phases_and_nodes(results, summary),
+        *_growth(results, chart_ref),
+    ]
