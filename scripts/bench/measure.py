@@ -19,7 +19,7 @@ import psutil
 from .history import History
 from .warehouse import copy_database, evict_from_page_cache, remove_database
 
-# The child runs the entry point's hidden `step` command, which is what `measure` starts.
+# A step runs as `benchmark.py step ...` in a fresh interpreter, as a scheduled job starts.
 ENTRY_POINT = Path(__file__).resolve().parents[1] / "benchmark.py"
 SAMPLE_EVERY_S = 0.05
 
