@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,7 @@ def _benchmark_module():
         "benchmark", PROJECT_DIR / "scripts" / "benchmark.py"
     )
     module = importlib.util.module_from_spec(spec)
-    sys.modules["benchmark"] = module  # its landing workers are found by module name
-    spec.loader.exec_module(module)
+    spec.loader.exec_module(module)  # which puts scripts/ on sys.path, for its package `bench`
     return module
 
 
@@ -41,6 +39,9 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
         monkeypatch.setenv(name, os.environ.get(name, ""))
         monkeypatch.delenv(name)
     benchmark = _benchmark_module()
+    from bench import machine, measure
+    from bench.summary import REFLINKED_PLAIN
+
     docs, chart = tmp_path / "BENCHMARKS.md", tmp_path / "chart.png"
     outcome = benchmark.run_benchmark(
         workdir=tmp_path / "bench",
@@ -70,27 +71,29 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
     assert "dbt-duckdb" in text and "duckdb memory_limit" in text
     copy_methods = {run["copy_method"] for run in outcome["results"]["runs"]["runner"]}
     assert copy_methods <= {"reflink", "copy"} and copy_methods
-    assert f"warehouse filesystem | {benchmark.filesystem(tmp_path)}" in text
+    assert f"warehouse filesystem | {machine.filesystem(tmp_path)}" in text
     assert (tmp_path / "run" / "s2" / "warehouse.duckdb").exists()
     assert [p["factor"] for p in outcome["results"]["growth"]] == [1]
     # One discarded run of each dbt step leaves its partial parse, and the page says so.
-    assert set(outcome["results"]["warm_up"]) == set(benchmark.DBT_STEPS)
-    assert set(benchmark.DBT_STEPS) == {"runner", "plain", "noop", "plain_reflink", "merge_dbt"}
+    assert set(outcome["results"]["warm_up"]) == set(measure.DBT_STEPS)
+    assert set(measure.DBT_STEPS) == {"runner", "plain", "noop", "plain_reflink", "merge_dbt"}
     # The day's steps swap places between repeats: the runner and plain each go first in one
     # order (the first step pays for what the MERGE steps left); the floor always re-runs the
     # file plain just left.
-    assert [order[0] for order in benchmark.DAY_STEP_ORDERS] == ["runner", "plain"]
-    for order in benchmark.DAY_STEP_ORDERS:
-        assert sorted(order) == sorted(set(benchmark.DBT_STEPS) - {"merge_dbt"})
+    assert [order[0] for order in measure.DAY_STEP_ORDERS] == ["runner", "plain"]
+    for order in measure.DAY_STEP_ORDERS:
+        assert sorted(order) == sorted(set(measure.DBT_STEPS) - {"merge_dbt"})
         assert order[order.index("plain") + 1] == "noop"
     # Plain on a reflink of its file, as the runner builds: the filesystem's part of the overhead.
-    assert benchmark.REFLINKED_PLAIN in text
+    assert REFLINKED_PLAIN in text
     assert "one discarded run of each dbt step" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_growth_table_lists_the_nodes_that_grow_most_with_the_history() -> None:
-    benchmark = _benchmark_module()
+    _benchmark_module()
+    from bench.tables import growth_nodes
+
     model, test = "model.jaffle_shop.fct_orders", "test.jaffle_shop.unique_fct_orders_id.1a2b3c"
     flat = "model.jaffle_shop.dim_stores"
 
@@ -104,10 +107,10 @@ def test_growth_table_lists_the_nodes_that_grow_most_with_the_history() -> None:
         point(1, [{model: 1.0, test: 0.2, flat: 0.5}, {model: 1.2, test: 0.2, flat: 0.5}]),
         point(8, [{model: 3.0, test: 0.9, flat: 0.5}, {model: 3.4, test: 0.7, flat: 0.5}]),
     ]
-    lines = benchmark._growth_nodes(growth, top=2)
+    lines = growth_nodes(growth, top=2)
     rows = [line for line in lines if line.startswith("| `")]
     # Medians per size, largest growth first; the node that did not grow is left out.
     assert rows == ["| `fct_orders` | 1.10 | 3.20 |", "| `unique_fct_orders_id` | 0.20 | 0.80 |"]
     assert "| all nodes (sum) | 1.80 | 4.50 |" in lines
     # Figures kept before the nodes were recorded at every size: no table rather than a wrong one.
-    assert benchmark._growth_nodes([{"factor": 1, "runner_nodes": []}, growth[1]]) == []
+    assert growth_nodes([{"factor": 1, "runner_nodes": []}, growth[1]]) == []
