@@ -1,6 +1,5 @@
 {{
     config(
-        materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='delete+insert',
         unique_key='_source_file',
     )

@@ -1,11 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        incremental_strategy='delete+insert',
         unique_key='order_month',
-        partition_by=(['order_month'] if target.type == 'spark' else none),
-        file_format='parquet',
-        on_schema_change='fail',
     )
 }}
 
@@ -18,29 +14,11 @@
     order moves its old customer's totals too, since the whole month is summed again.
 -#}
 
-with orders as {{ durable.inline_cte() }} (
-    select * from {{ ref('fct_orders') }}
+with orders as (
+    {#- Every order of each month an order of which changed in the window; all on a full
+        refresh. -#}
+    {{ durable.changed_rows(ref('fct_orders'), whole=month_of('order_date')) }}
 ),
-
-{% if is_incremental() %}
-changed_months as (
-    select distinct {{ month_of('order_date') }} as order_month from orders
-    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}
-),
-
-orders_in_changed_months as (
-    {#- The lower bound lets the scan skip the row groups before the first month (time order). -#}
-    select orders.*
-    from orders
-    where
-        orders.order_date >= (select min(order_month) from changed_months)
-        and {{ month_of('orders.order_date') }} in (select order_month from changed_months)
-),
-{% else %}
-orders_in_changed_months as (
-    select * from orders
-),
-{% endif %}
 
 customer_months as (
     select
@@ -52,7 +30,7 @@ customer_months as (
         sum(case when is_returned then 0 else order_total end) as spend,
         max(updated_at) as updated_at,
         max(_delivery_date) as _delivery_date
-    from orders_in_changed_months
+    from orders
     group by customer_id, {{ month_of('order_date') }}
 ),
 
@@ -71,4 +49,3 @@ final as (
 )
 
 select * from final
-{{ durable.physical_order('order_month') }}

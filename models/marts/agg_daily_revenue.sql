@@ -1,11 +1,7 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        incremental_strategy='delete+insert',
         unique_key='order_date',
-        partition_by=(['order_date'] if target.type == 'spark' else none),
-        file_format='parquet',
-        on_schema_change='fail',
     )
 }}
 
@@ -15,27 +11,11 @@
     corrects its day.
 -#}
 
-with orders as {{ durable.inline_cte() }} (
-    select * from {{ ref('fct_orders') }}
+with orders as (
+    {#- Every order of each day an order of which changed in the window; all on a full
+        refresh. -#}
+    {{ durable.changed_rows(ref('fct_orders'), whole='order_date') }}
 ),
-
-{% if is_incremental() %}
-changed_days as (
-    select distinct order_date from orders
-    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}
-),
-
-orders_on_changed_days as (
-    select orders.*
-    from orders
-    inner join changed_days
-        on orders.order_date = changed_days.order_date
-),
-{% else %}
-orders_on_changed_days as (
-    select * from orders
-),
-{% endif %}
 
 daily as (
     select
@@ -48,7 +28,7 @@ daily as (
         sum(case when is_returned then 0 else tax_paid end) as tax_collected,
         max(updated_at) as updated_at,
         max(_delivery_date) as _delivery_date
-    from orders_on_changed_days
+    from orders
     group by order_date, store_id
 ),
 

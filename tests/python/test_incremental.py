@@ -333,3 +333,57 @@ def test_a_redelivered_file_that_withdraws_rows_equals_a_full_refresh(
         + ")"
     )
     assert all(source != str(resent.relative_to(warehouse.landing)) for _, source in remaining)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_corrected_product_and_customer_reach_every_mart(
+    engine: str, plan: DeliveryPlan, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A product retyped (a jaffle becomes a beverage) and renamed, and a customer renamed, after
+    their orders were published: the next window leaves every mart as a full refresh of the same
+    files would, so no mart keeps the old values on older rows."""
+    server = engine_server(request, engine)
+    warehouse = make_warehouse(tmp_path / "daily", postgres=server)
+    days = plan.delivery_dates[:3]
+    for day in days:
+        plan.land(warehouse.landing, only=day)
+        warehouse.run(day, day)
+
+    sold = warehouse.query(
+        "select product_sku, count(*) from analytics.fct_order_items "
+        "group by product_sku order by 2 desc, 1 limit 1"
+    )[0][0]
+    product = [row for row in delivered_rows(warehouse.landing, "products") if row["sku"] == sold]
+    buyer = warehouse.query("select customer_id from analytics.fct_orders order by 1 limit 1")[0]
+    customer = [r for r in delivered_rows(warehouse.landing, "customers") if r["id"] == buyer[0]]
+    corrected_at = f"{days[2]}T23:59:59"  # later than any version delivered so far
+    corrections = {
+        "products": {
+            **max(product, key=lambda row: row["updated_at"]),
+            "name": "renamed product",
+            "type": "beverage" if product[-1]["type"] == "jaffle" else "jaffle",
+            "updated_at": corrected_at,
+        },
+        "customers": {**customer[-1], "name": "renamed customer", "updated_at": corrected_at},
+    }
+    for entity, row in corrections.items():
+        path = warehouse.landing / entity / f"dt={days[2]}" / "part-0001.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=COLUMNS[entity], lineterminator="\n")
+            writer.writeheader()
+            writer.writerow(row)
+    warehouse.run(days[2], days[2])
+
+    assert warehouse.query(
+        f"select product_name from analytics.dim_products where product_sku = '{sold}'"
+    ) == [("renamed product",)]
+    assert warehouse.query(
+        f"select customer_name from analytics.dim_customers where customer_id = '{buyer[0]}'"
+    ) == [("renamed customer",)]
+    rebuilt = make_warehouse(tmp_path / "rebuilt", landing=warehouse.landing, postgres=server)
+    rebuilt.run(None, None, full_refresh=True)
+    for mart in (*MARTS, "int_orders_summed_to_customer_months"):
+        incremental = warehouse.checksum(f"analytics.{mart}", AUDIT_COLUMNS)
+        full = rebuilt.checksum(f"analytics.{mart}", AUDIT_COLUMNS)
+        assert incremental == full, f"{mart}: after the corrections {incremental} != {full}"

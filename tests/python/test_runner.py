@@ -367,10 +367,7 @@ def test_unit_tests_gate_each_code_change_and_are_left_out_on_code_they_passed_o
 
     # An edit that stops recomputing an order when one of its items arrives late.
     fct_orders = project / "models" / "marts" / "fct_orders.sql"
-    late_items = (
-        "    union\n    select order_id from order_items\n"
-        "    where {{ durable.changed_in_window('updated_at', '_delivery_date') }}\n"
-    )
+    late_items = "        also_when={'order_id': ref('stg_jaffle__items')},\n"
     assert late_items in fct_orders.read_text()
     fct_orders.write_text(fct_orders.read_text().replace(late_items, ""))
 

@@ -1,0 +1,116 @@
+{#
+    Incremental strategy `durable_merge`: an upsert on the model's `unique_key` that rewrites a
+    matched row only when one of its columns changed, so re-running a window writes nothing,
+    and inserts new keys. Configure with
+        materialized='incremental', incremental_strategy='durable_merge', unique_key=...
+    (a project exposes it through `get_incremental_durable_merge_sql`, docs/ADOPTING.md).
+
+    - No hand-kept list of columns: a row changed when any column of the model (as its contract
+      or query has it) differs, nulls included (`is distinct from`).
+    - `_invocation_id`: the dbt invocation that last inserted or changed each row, set by the
+      strategy (and by `durable.track_changes`, the post-hook, on a full build): the runner
+      counts the rows each window changed by it.
+    - A model whose columns no longer match its table stops the run with one line saying so,
+      instead of publishing a new column that is null on every earlier row. A full refresh
+      (`durable run --full-refresh --select <model>`) rolls the change out.
+#}
+{% macro get_incremental_durable_merge_sql(arg_dict) %}
+    {{ return(adapter.dispatch('durable_merge_sql', 'durable')(arg_dict)) }}
+{% endmacro %}
+
+{% macro default__durable_merge_sql(arg_dict) -%}
+    {%- set target, source = arg_dict['target_relation'], arg_dict['temp_relation'] -%}
+    {%- set raw_key = arg_dict['unique_key'] -%}
+    {%- set keys = [raw_key] if raw_key is string else raw_key -%}
+    {%- set columns = durable.merged_columns(target, source) -%}
+    {%- set quoted = [] -%}
+    {%- for column in columns -%}{%- do quoted.append(adapter.quote(column)) -%}{%- endfor -%}
+    {%- set tracker = durable.change_tracker_column() -%}
+    {%- set conditions = [] -%}
+    {%- for key in keys -%}
+        {%- do conditions.append('target_rows.' ~ key ~ ' = source_rows.' ~ key) -%}
+    {%- endfor -%}
+    {%- for predicate in (arg_dict.get('incremental_predicates') or []) -%}
+        {%- do conditions.append(predicate) -%}
+    {%- endfor -%}
+    {%- set compared = [] -%}
+    {%- for column in columns if column not in keys -%}
+        {%- do compared.append(column) -%}
+    {%- endfor -%}
+
+    {%- if not durable.has_column(target, tracker) %}
+    alter table {{ target }} add column {{ tracker }} {{ dbt.type_string() }};
+    {% endif %}
+
+    merge into {{ target }} as target_rows
+    using {{ source }} as source_rows
+    on {{ conditions | join(' and ') }}
+    when matched and (
+        {%- for column in compared %}
+        target_rows.{{ adapter.quote(column) }} is distinct from source_rows.{{ adapter.quote(column) }}
+        {%- if not loop.last %} or{% endif %}
+        {%- endfor %}
+    ) then update set
+        {%- for column in compared %}
+        {{ adapter.quote(column) }} = source_rows.{{ adapter.quote(column) }},
+        {%- endfor %}
+        {{ tracker }} = '{{ invocation_id }}'
+    when not matched then insert ({{ quoted | join(', ') }}, {{ tracker }})
+    values (
+        {%- for column in quoted %}
+        source_rows.{{ column }},
+        {%- endfor %}
+        '{{ invocation_id }}'
+    )
+{%- endmacro %}
+
+
+{% macro merged_columns(target, source) %}
+    {#- The model's columns (lower case), once they are checked to be its table's. -#}
+    {%- set tracker = durable.change_tracker_column() -%}
+    {%- set model_columns = adapter.get_columns_in_relation(source)
+        | map(attribute='name') | map('lower') | list -%}
+    {%- set table_columns = adapter.get_columns_in_relation(target)
+        | map(attribute='name') | map('lower') | reject('equalto', tracker) | list -%}
+    {%- set added = model_columns | reject('in', table_columns) | list -%}
+    {%- set removed = table_columns | reject('in', model_columns) | list -%}
+    {%- if added or removed -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ": the model's columns changed ("
+            ~ (('new: ' ~ added | join(', ')) if added else '')
+            ~ ('; ' if added and removed else '')
+            ~ (('removed: ' ~ removed | join(', ')) if removed else '')
+            ~ ") but its table " ~ target ~ " has the old ones, and a merge would leave earlier"
+            ~ " rows without them. Roll the change out with a full refresh of the model:"
+            ~ " durable run --full-refresh --select " ~ model.name
+        ) }}
+    {%- endif -%}
+    {{ return(model_columns) }}
+{% endmacro %}
+
+
+{% macro change_tracker_column() %}{{ return('_invocation_id') }}{% endmacro %}
+
+
+{% macro has_column(relation, column) %}
+    {{ return(column in (
+        adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list
+    )) }}
+{% endmacro %}
+
+
+{% macro track_changes() %}
+    {#- post-hook of every model (dbt_project.yml): after a full build of a `durable_merge`
+        model, every row was written by this invocation; later merges set the column on the
+        rows they change. Other models: nothing. -#}
+    {%- if not execute or model.config.materialized != 'incremental'
+        or model.config.incremental_strategy != 'durable_merge' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set tracker = durable.change_tracker_column() -%}
+    {%- if durable.has_column(this, tracker) -%}{{ return('') }}{%- endif -%}
+    {{ return(
+        'alter table ' ~ this ~ ' add column ' ~ tracker ~ ' ' ~ dbt.type_string()
+        ~ " default '" ~ invocation_id ~ "'"
+    ) }}
+{% endmacro %}
