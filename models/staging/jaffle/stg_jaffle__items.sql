@@ -45,4 +45,3 @@ final as (
 )
 
 select * from final
-{{ durable.physical_order('_delivery_date') }}

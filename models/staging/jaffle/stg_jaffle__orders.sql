@@ -54,4 +54,3 @@ final as (
 )
 
 select * from final
-{{ durable.physical_order('_delivery_date') }}
