@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from durable.config import PROJECT_DIR
+from throwaway import macro_project
 
 SCRIPT = PROJECT_DIR / "scripts" / "check_governance.py"
 
@@ -165,3 +167,48 @@ def test_undocumented_macros_are_listed(manifest: dict, tmp_path: Path) -> None:
     assert "row_hash" not in output and "cents_to_dollars" not in output
     assert output.count("macro docs: ") == 5, output
     assert "packages/durable/macros/lookup/key_lookup.sql (durable.key_hash)" in output
+
+
+def test_lint_parse_fails_on_a_duplicated_yaml_key(tmp_path: Path) -> None:
+    """`make parse` (the parse of `make lint`) is quiet on a sound project and fails on a key
+    given twice in a property file: YAML keeps the last, so the first `unit_tests:` would be
+    dropped without a word."""
+    settings = macro_project(tmp_path / "project", {"orders": "select 1 as order_id"})
+    properties = settings.project_dir / "models" / "_orders.yml"
+    unit_tests = [
+        f"unit_tests:\n  - name: {name}\n    model: orders\n    given: []\n"
+        "    expect: {rows: [{order_id: 1}]}\n"
+        for name in ("first", "second")
+    ]
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")  # when pytest runs under make
+    }
+    env.update(
+        DBT_PROJECT_DIR=str(settings.project_dir),
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        DBT_TARGET="duckdb",
+        DURABLE_DUCKDB_PATH=str(settings.duckdb_path),
+    )
+
+    def make_parse() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["make", "--silent", "--no-print-directory", "-C", str(PROJECT_DIR), "parse"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    properties.write_text("version: 2\n" + unit_tests[0])
+    sound = make_parse()
+    assert sound.returncode == 0, sound.stdout + sound.stderr
+    assert sound.stdout == "", sound.stdout
+
+    properties.write_text("version: 2\n" + "".join(unit_tests))
+    duplicated = make_parse()
+    output = duplicated.stdout + duplicated.stderr
+    assert duplicated.returncode != 0, output
+    assert "DuplicateYAMLKeysDeprecation" in output, output
+    assert "Duplicate key 'unit_tests'" in output and "models/_orders.yml" in output, output
