@@ -14,12 +14,21 @@ Checks, for every model of the project:
                 intermediate/: int_*; marts/: fct_*, dim_*, agg_*; quarantine/: any name.
   layering      a mart never reads a source (sources are read once, in staging).
 
-Prints every offender, one per line with the model's file, and exits 1 if there is any.
+And for every macro of the project and of the durable package (`macros:` in a _macros.yml):
+  macro docs    the macro has a description, and each argument of its signature an entry with a
+                type and a description (an entry for an argument it does not take is reported
+                too). Generic tests are their `test_<name>` macros. An engine implementation of
+                a macro its package dispatches (`duckdb__key_hash` for
+                `adapter.dispatch('key_hash', 'durable')`) is covered by the dispatcher's entry;
+                an override of one of dbt's macros (`duckdb__test_relationships`) needs its own.
+
+Prints every offender, one per line with the model's or macro's file, and exits 1 if there is any.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import sys
@@ -38,6 +47,14 @@ LAYER_NAMES = {
     ),
 }
 FREE_NAMED_FOLDERS = {"quarantine"}  # named for what they hold, not by layer
+# Packages whose macros must be documented, besides the root project's.
+DOCUMENTED_PACKAGES = {"durable"}
+DISPATCH = re.compile(
+    r"""adapter\.dispatch\(\s*['"](?P<name>\w+)['"]\s*,\s*"""
+    r"""(?:macro_namespace\s*=\s*)?['"](?P<namespace>\w+)['"]"""
+)
+SIGNATURE = re.compile(r"\{%-?\s*(?:macro|test)\s+\w+\s*\(")
+MATERIALIZATION = re.compile(r"\{%-?\s*materialization\s")  # takes no arguments
 
 
 def load(path: Path) -> dict:
@@ -135,8 +152,97 @@ def check_layering(model: dict) -> list[str]:
     return [f"mart reads a source directly: {s.removeprefix('source.')}" for s in sources]
 
 
+def macro_arguments(macro_sql: str) -> list[str] | None:
+    """The argument names of a macro's (or generic test's) signature; None if it cannot be read."""
+    start = SIGNATURE.search(macro_sql)
+    if not start:
+        return [] if MATERIALIZATION.match(macro_sql.lstrip()) else None
+    depth, quote = 1, None
+    for end in range(start.end(), len(macro_sql)):
+        char = macro_sql[end]
+        if quote:
+            quote = None if char == quote and macro_sql[end - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                break
+    else:
+        return None
+    try:  # Jinja's signatures are Python's (defaults like none, true, 'a, b', [1, 2] included)
+        function = ast.parse(f"def signature({macro_sql[start.end() : end]}): pass").body[0]
+    except SyntaxError:
+        return None
+    return [argument.arg for argument in function.args.args + function.args.kwonlyargs]
+
+
+def _dispatched(macros: list[dict]) -> set[tuple[str, str]]:
+    """(package, name) of every macro a package dispatches into its own namespace."""
+    found = set()
+    for macro in macros:
+        for call in DISPATCH.finditer(macro.get("macro_sql") or ""):
+            if call["namespace"] == macro["package_name"]:
+                found.add((macro["package_name"], call["name"]))
+    return found
+
+
+def check_macro_docs(macro: dict, dispatched: set[tuple[str, str]]) -> list[str]:
+    documented = {a["name"]: a for a in macro.get("arguments") or []}
+    prefix, _, base = macro["name"].partition("__")
+    if (
+        prefix
+        and base
+        and (macro["package_name"], base) in dispatched
+        and not (macro.get("description") or "").strip()
+        and not documented
+    ):
+        return []  # an engine implementation: its dispatcher's entry documents it
+    problems = []
+    if not (macro.get("description") or "").strip():
+        problems.append("no description")
+    arguments = macro_arguments(macro.get("macro_sql") or "")
+    if arguments is None:
+        return [*problems, "its signature could not be read to check its arguments"]
+    missing = [name for name in arguments if name not in documented]
+    if missing:
+        problems.append("arguments not documented: " + ", ".join(missing))
+    for name, entry in documented.items():
+        if name not in arguments:
+            problems.append(f"documents argument {name}, which it does not take")
+            continue
+        if not (entry.get("description") or "").strip():
+            problems.append(f"argument {name} has no description")
+        if not (entry.get("type") or "").strip():
+            problems.append(f"argument {name} has no type")
+    return problems
+
+
+def _macro_file(macro: dict, project: str | None) -> str:
+    """The macro's file from the repository root: a local package (dbt_packages/<name>, a
+    symlink `dbt deps` makes) is named by its own folder, e.g. packages/durable/macros/..."""
+    path = macro["original_file_path"]
+    if macro["package_name"] == project:
+        return path
+    installed = Path("dbt_packages") / macro["package_name"]
+    if installed.is_symlink():
+        target, here = installed.resolve(), Path.cwd().resolve()
+        if target.is_relative_to(here):
+            return str(target.relative_to(here) / path)
+    return str(installed / path)
+
+
+def documented_macros(manifest: dict) -> list[dict]:
+    project = manifest["metadata"].get("project_name")
+    packages = DOCUMENTED_PACKAGES | ({project} if project else set())
+    return [m for m in manifest.get("macros", {}).values() if m["package_name"] in packages]
+
+
 def offenders(manifest: dict, catalog: dict | None = None) -> list[str]:
-    """Every problem found, as `<check>: <file> (<model>): <problem>` lines."""
+    """Every problem found, as `<check>: <file> (<model>): <problem>` lines (for a macro,
+    `macro docs: <file> (<package>.<macro>): <problems>`, one line per macro)."""
     project = manifest["metadata"].get("project_name")
     tests = _tests_by_model(manifest)
     found = []
@@ -151,6 +257,17 @@ def offenders(manifest: dict, catalog: dict | None = None) -> list[str]:
             ("layering", check_layering(model)),
         ):
             found += [f"{check}: {where}: {problem}" for problem in problems]
+    macros = documented_macros(manifest)
+    dispatched = _dispatched(macros)
+    by_file = sorted(
+        macros,
+        key=lambda m: (m["package_name"] != project, m["original_file_path"], m["name"]),
+    )
+    for macro in by_file:
+        problems = check_macro_docs(macro, dispatched)
+        if problems:
+            where = f"{_macro_file(macro, project)} ({macro['package_name']}.{macro['name']})"
+            found.append(f"macro docs: {where}: {'; '.join(problems)}")
     return found
 
 
@@ -166,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = load(args.manifest)
     catalog = load(args.catalog) if args.catalog else None
     models = sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "model")
+    macros = len(documented_macros(manifest))
     columns = "YAML-declared and actual (catalog)" if catalog else "YAML-declared"
     problems = offenders(manifest, catalog)
     if catalog is not None:
@@ -177,11 +295,14 @@ def main(argv: list[str] | None = None) -> int:
         if unbuilt:
             print(f"governance: not in the catalog (not built?), columns YAML-only: {unbuilt}")
     if problems:
-        print(f"governance: {len(problems)} problem(s) in {models} models ({columns} columns):")
+        print(
+            f"governance: {len(problems)} problem(s) in {models} models ({columns} columns)"
+            f" and {macros} macros:"
+        )
         for line in problems:
             print(f"  {line}")
         return 1
-    print(f"governance: {models} models pass ({columns} columns checked)")
+    print(f"governance: {models} models and {macros} macros pass ({columns} columns checked)")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from durable.config import PROJECT_DIR
+from throwaway import macro_project
 
 SCRIPT = PROJECT_DIR / "scripts" / "check_governance.py"
 
@@ -37,14 +39,16 @@ def check(manifest: dict, tmp_path: Path, catalog: dict | None = None) -> tuple[
     if catalog is not None:
         (tmp_path / "catalog.json").write_text(json.dumps(catalog))
         args += ["--catalog", str(tmp_path / "catalog.json")]
-    completed = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    completed = subprocess.run(  # from the root, where macro files are named from
+        args, capture_output=True, text=True, timeout=60, cwd=PROJECT_DIR
+    )
     return completed.returncode, completed.stdout + completed.stderr
 
 
 def test_the_project_passes(manifest: dict, tmp_path: Path) -> None:
     code, output = check(manifest, tmp_path)
     assert code == 0, output
-    assert "models pass" in output
+    assert "models and" in output and "macros pass" in output
 
 
 def test_offenders_are_listed(manifest: dict, tmp_path: Path) -> None:
@@ -116,3 +120,95 @@ def test_catalog_columns_must_be_declared(manifest: dict, tmp_path: Path) -> Non
     code, output = check(manifest, tmp_path, catalog)
     assert code == 1
     assert "column tax_percent is in the warehouse but not declared in YAML" in output
+
+
+def test_undocumented_macros_are_listed(manifest: dict, tmp_path: Path) -> None:
+    doctored = copy.deepcopy(manifest)
+    macros = doctored["macros"]
+    # A new macro of the project with no _macros.yml entry.
+    macros["macro.jaffle_shop.percent_of"] = {
+        **macros["macro.jaffle_shop.month_of"],
+        "unique_id": "macro.jaffle_shop.percent_of",
+        "name": "percent_of",
+        "original_file_path": "macros/percent_of.sql",
+        "path": "macros/percent_of.sql",
+        "macro_sql": "{% macro percent_of(part, whole='1, 2') %}{{ part }}{% endmacro %}",
+        "description": "",
+        "arguments": [],
+    }
+    # A package macro whose argument lost its entry; one that documents a stale argument.
+    macros["macro.durable.key_hash"]["arguments"] = []
+    macros["macro.durable.quarantine_scope"]["arguments"].append(
+        {"name": "delivered_on", "type": "string", "description": "Renamed since."}
+    )
+    # An override of one of dbt's macros has no dispatcher to be covered by, a dispatched
+    # engine implementation has one (row_hash), and a generic test is its test_ macro.
+    macros["macro.durable.spark__cast"]["description"] = ""
+    macros["macro.durable.trino__row_hash"] = {
+        **macros["macro.durable.spark__row_hash"],
+        "unique_id": "macro.durable.trino__row_hash",
+        "name": "trino__row_hash",
+    }
+    macros["macro.durable.test_recency"]["arguments"][-1]["description"] = " "
+
+    code, output = check(doctored, tmp_path)
+    assert code == 1, output
+    for expected in (
+        "macro docs: macros/percent_of.sql (jaffle_shop.percent_of): no description; "
+        "arguments not documented: part, whole",
+        "macros/lookup/key_lookup.sql (durable.key_hash): arguments not documented: column",
+        "macros/quarantine/quarantine.sql (durable.quarantine_scope): documents argument "
+        "delivered_on, which it does not take",
+        "macros/overrides/spark__cast.sql (durable.spark__cast): no description\n",
+        "macros/generic_tests/recency.sql (durable.test_recency): argument max_age_days has no "
+        "description",
+    ):
+        assert expected in output, f"missing {expected!r} in:\n{output}"
+    assert "row_hash" not in output and "cents_to_dollars" not in output
+    assert output.count("macro docs: ") == 5, output
+    assert "packages/durable/macros/lookup/key_lookup.sql (durable.key_hash)" in output
+
+
+def test_lint_parse_fails_on_a_duplicated_yaml_key(tmp_path: Path) -> None:
+    """`make parse` (the parse of `make lint`) is quiet on a sound project and fails on a key
+    given twice in a property file: YAML keeps the last, so the first `unit_tests:` would be
+    dropped without a word."""
+    settings = macro_project(tmp_path / "project", {"orders": "select 1 as order_id"})
+    properties = settings.project_dir / "models" / "_orders.yml"
+    unit_tests = [
+        f"unit_tests:\n  - name: {name}\n    model: orders\n    given: []\n"
+        "    expect: {rows: [{order_id: 1}]}\n"
+        for name in ("first", "second")
+    ]
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")  # when pytest runs under make
+    }
+    env.update(
+        DBT_PROJECT_DIR=str(settings.project_dir),
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        DBT_TARGET="duckdb",
+        DURABLE_DUCKDB_PATH=str(settings.duckdb_path),
+    )
+
+    def make_parse() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["make", "--silent", "--no-print-directory", "-C", str(PROJECT_DIR), "parse"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    properties.write_text("version: 2\n" + unit_tests[0])
+    sound = make_parse()
+    assert sound.returncode == 0, sound.stdout + sound.stderr
+    assert sound.stdout == "", sound.stdout
+
+    properties.write_text("version: 2\n" + "".join(unit_tests))
+    duplicated = make_parse()
+    output = duplicated.stdout + duplicated.stderr
+    assert duplicated.returncode != 0, output
+    assert "DuplicateYAMLKeysDeprecation" in output, output
+    assert "Duplicate key 'unit_tests'" in output and "models/_orders.yml" in output, output
