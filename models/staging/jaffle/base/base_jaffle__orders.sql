@@ -30,6 +30,10 @@ typed as {{ durable.inline_cte() }} (
     from source
 ),
 
+order_statuses as (
+    select * from {{ ref('order_statuses') }}
+),
+
 conflicting_duplicates as (
     {{ durable.conflicting_duplicates(
         'typed',
@@ -49,7 +53,7 @@ checked as (
             when subtotal_cents is null then 'malformed amount: subtotal'
             when tax_paid_cents is null then 'malformed amount: tax_paid'
             when order_total_cents is null then 'malformed amount: order_total'
-            when order_status not in ('placed', 'shipped', 'completed', 'returned')
+            when order_status not in (select statuses.order_status from order_statuses as statuses)
                 or order_status is null
                 then 'unknown status'
             when subtotal_cents < 0 or tax_paid_cents < 0 or order_total_cents < 0
