@@ -10,7 +10,9 @@ export DBT_PROFILES_DIR := $(CURDIR)
 
 .PHONY: setup run test fuzz clean
 
+# data/warehouse: where profiles.yml puts the DuckDB file, so a plain `dbt build` works too.
 setup: $(STAMP) dbt_packages/.installed
+	@mkdir -p data/warehouse
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

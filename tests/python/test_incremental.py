@@ -293,7 +293,7 @@ def test_a_redelivered_file_that_withdraws_rows_equals_a_full_refresh(
     withdrawn and one corrected must still give the staging a rebuild from the same files gives:
     the withdrawn orders fall back to an earlier version or leave, the corrected one changes.
     (The marts upsert and never delete, so a withdrawn order stays there until a full refresh:
-    README, "Known limits".)"""
+    docs/INCREMENTAL.md, "Known limits".)"""
     server = engine_server(request, engine)
     warehouse = make_warehouse(tmp_path / "daily", postgres=server)
     days = plan.delivery_dates[:3]

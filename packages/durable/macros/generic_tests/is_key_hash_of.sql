@@ -1,5 +1,5 @@
 {#- Passes when the column holds `durable.key_hash(key)` on every row: the lookups of
-    macros/key_lookup.sql find a row by its stored hash only, so a missing or stale one would
+    packages/durable/macros/lookup/key_lookup.sql find a row by its stored hash only, so a missing or stale one would
     hide the row from them. -#}
 {% test is_key_hash_of(model, column_name, key) %}
     select *

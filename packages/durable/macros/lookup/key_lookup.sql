@@ -10,10 +10,10 @@
       CTE or relation with a column named `key`). `relation` is a table (`ref`, `source`,
       `this`) with the key's hash stored, or the name of a CTE, filtered plainly. A query that
       joins the rows found to the same keys again computes the lookup in a CTE of its own,
-      `as {{ durable.materialized_cte() if is_incremental() }} (` (macros/inline_cte.sql), or DuckDB
+      `as {{ durable.materialized_cte() if is_incremental() }} (` (packages/durable/macros/lookup/inline_cte.sql), or DuckDB
       scans the whole table.
     - `durable.has_key_in(relation, key, keys)`: the same as a condition on `relation`'s rows, for a
-      DELETE (the `hash_delete_insert` strategy, macros/materializations/hash_merge.sql).
+      DELETE (the `hash_delete_insert` strategy, packages/durable/macros/strategies/durable_merge.sql).
     - `durable.rowids_with_keys(relation, key, keys)`: the DuckDB rowids of those rows, found by the
       hash column alone (also what `hash_merge` matches its target's rows by);
       `durable.key_hash_column(key)` names that column, `durable.stores_key_hash(relation, key)` says whether
@@ -34,7 +34,7 @@
 {% macro default__key_hash(column) -%}
     {{ exceptions.raise_compiler_error(
         "key_hash: no 64-bit hash for adapter '" ~ target.type ~ "'; add a "
-        ~ target.type ~ "__key_hash macro (macros/key_lookup.sql)."
+        ~ target.type ~ "__key_hash macro (packages/durable/macros/lookup/key_lookup.sql)."
     ) }}
 {%- endmacro %}
 

@@ -18,7 +18,7 @@
 {% macro default__snapshot_staging_table(strategy, source_sql, target_relation) -%}
     {%- set key = strategy.unique_key -%}
     {%- if strategy.hard_deletes in (none, 'ignore') and key is string -%}
-        {#- A snapshot of a staging model that stores the key's hash (macros/key_lookup.sql)
+        {#- A snapshot of a staging model that stores the key's hash (packages/durable/macros/lookup/key_lookup.sql)
             looks the current rows up by it. -#}
         {%- set key_hashed = durable.stores_key_hash(target_relation, key) -%}
         {%- set any_new_version = run_query(
@@ -47,7 +47,7 @@
     <staging>.dbt_scd_id = <target>.dbt_scd_id`, a join that reads the scd id (an md5 text) of
     every version ever kept: 0.44 s cold at 9.4M versions, growing with the history. When the
     snapshot stores its key's hash, this override closes them the same way, but among the
-    current versions of the staged keys only, found by the hash (macros/key_lookup.sql) in a
+    current versions of the staged keys only, found by the hash (packages/durable/macros/lookup/key_lookup.sql) in a
     CTE of their own: in one join with the staging rows, DuckDB's optimizer reads the whole scd
     id column before it applies the rowid filter (0.15 s instead of 0.44 s, docs/BENCHMARKS.md).
     dbt-duckdb's insert of the new versions follows unchanged.

@@ -1,8 +1,8 @@
 {#
     dbt's `relationships` test on DuckDB, for a parent that stores its key's hash
-    (`_<field>_hash`, macros/key_lookup.sql): the parent rows of the child's keys are looked up
+    (`_<field>_hash`, packages/durable/macros/lookup/key_lookup.sql): the parent rows of the child's keys are looked up
     by it, instead of reading every key of the parent (9M orders for the window's items). Only
-    when the test audits a window (macros/audit_window.sql): a full audit looks every child key
+    when the test audits a window (packages/durable/macros/overrides/audit_window.sql): a full audit looks every child key
     up, which a plain join does best. Anything else runs dbt's own test.
 #}
 {% macro duckdb__test_relationships(model, column_name, to, field) %}

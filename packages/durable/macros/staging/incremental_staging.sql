@@ -43,7 +43,7 @@
         (every version ever delivered). A key whose kept version may have been withdrawn is
         ranked over all its base versions again. `columns` are the model's: the kept rows
         and the base rows meet in one union. `key_hashed`: the model stores the key's hash,
-        and the kept versions are looked up by it (macros/key_lookup.sql). -#}
+        and the kept versions are looked up by it (packages/durable/macros/lookup/key_lookup.sql). -#}
     {%- set column_list = columns | join(', ') -%}
     {%- if is_incremental() -%}
         with new_versions as (

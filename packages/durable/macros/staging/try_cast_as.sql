@@ -67,7 +67,7 @@
         end
     {%- else -%}
         {{ exceptions.raise_compiler_error(
-            "try_cast_as: no safe cast to " ~ data_type ~ " on PostgreSQL (macros/try_cast_as.sql)"
+            "try_cast_as: no safe cast to " ~ data_type ~ " on PostgreSQL (packages/durable/macros/staging/try_cast_as.sql)"
         ) }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#
     Incremental strategy `hash_delete_insert`: delete+insert on the unique key, the rows to
-    replace found by the key's stored hash (`_<unique_key>_hash`, macros/key_lookup.sql) instead
+    replace found by the key's stored hash (`_<unique_key>_hash`, packages/durable/macros/lookup/key_lookup.sql) instead
     of by reading every key of the table. Engines without a DuckDB-style lookup run dbt's own
     delete+insert.
 #}
@@ -19,7 +19,7 @@
     {%- if key is not string or durable.key_hash_column(key) not in columns | map('lower') | list -%}
         {{ exceptions.raise_compiler_error(
             "hash_delete_insert needs one unique_key and its hash in a " ~ durable.key_hash_column(key)
-            ~ " column of " ~ target ~ " (see macros/key_lookup.sql)."
+            ~ " column of " ~ target ~ " (see packages/durable/macros/lookup/key_lookup.sql)."
         ) }}
     {%- endif -%}
     delete from {{ target }}
