@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from durable.config import PROJECT_DIR, Settings
+from durable.config import Settings
 from durable.failpoints import failpoint
 from durable.quoting import spark_string
 
@@ -31,8 +31,8 @@ PUBLICATIONS = "_durable_publications"
 
 
 def spark_dir() -> Path:
-    value = Path(os.environ.get("DURABLE_SPARK_DIR", "data/spark"))
-    return value if value.is_absolute() else PROJECT_DIR / value
+    """DURABLE_SPARK_DIR as the settings resolve it: the session is one per process."""
+    return Settings().spark_dir
 
 
 def session_config(root: Path | None = None) -> dict[str, str]:

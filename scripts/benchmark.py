@@ -137,6 +137,7 @@ def land(
 
 def settings_for(workdir: Path, database: Path, landing: Path) -> Settings:
     return Settings(
+        project_dir=PROJECT_DIR,
         landing_dir=landing,
         duckdb_path=database,
         state_dir=workdir / "state",
@@ -536,9 +537,9 @@ def _cut_raw(plan: DeliveryPlan, scale: int, history: History, full_raw: Path, d
     partial = history.raw.with_suffix(".partial")
     remove_database(partial)
     with duckdb.connect(str(partial)) as con:
-        DuckDBLoader(con, "raw_jaffle").ensure_tables(tables)
+        DuckDBLoader(con, "raw").ensure_tables(tables)
         con.execute(f"attach '{full_raw}' as full_raw (read_only)")
-        rejected = con.execute("select count(*) from full_raw.raw_jaffle._rejected_rows")
+        rejected = con.execute("select count(*) from full_raw.raw._rejected_rows")
         if rejected.fetchone()[0]:
             raise RuntimeError("the full-scale history has rejected lines: cannot cut it")
         con.execute(
@@ -548,17 +549,17 @@ def _cut_raw(plan: DeliveryPlan, scale: int, history: History, full_raw: Path, d
         con.executemany("insert into cut values (?, ?, ?, ?, ?)", ledger)
         for table in tables:
             con.execute(
-                f'insert into raw_jaffle."{table.name}" select rows.* '
-                f'from full_raw.raw_jaffle."{table.name}" as rows '
+                f'insert into raw."{table.name}" select rows.* '
+                f'from full_raw.raw."{table.name}" as rows '
                 "join cut on rows._source_file = cut.source_file "
                 "where rows._row_number <= cut.keep"
             )
         con.execute(
-            """insert into raw_jaffle._landed_files
+            """insert into raw._landed_files
             select landed.source_file, landed.entity, landed.delivery_date, cut.size_bytes,
                 cut.mtime_ns, cut.sha256, landed.status, cut.keep, cut.keep, 0, landed.message,
                 landed.loaded_at
-            from full_raw.raw_jaffle._landed_files as landed
+            from full_raw.raw._landed_files as landed
             join cut on landed.source_file = cut.source_file"""
         )
         con.execute("detach full_raw")
@@ -572,8 +573,8 @@ def count_rows(database: Path) -> dict[str, int]:
         return {
             name: con.execute(f"select count(*) from {name}").fetchone()[0]
             for name in (
-                "raw_jaffle.items",
-                "raw_jaffle.orders",
+                "raw.items",
+                "raw.orders",
                 FCT_ITEMS,
                 "analytics.fct_orders",
             )
@@ -970,7 +971,7 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
     rows = results["rows_history"]
     after = results["rows_after"]
     runs = results["runs"]
-    new_items = after["raw_jaffle.items"] - rows["raw_jaffle.items"]
+    new_items = after["raw.items"] - rows["raw.items"]
     new_fct_items = after[FCT_ITEMS] - rows[FCT_ITEMS]
     try:
         chart_ref = os.path.relpath(chart, docs.parent)
@@ -1005,7 +1006,7 @@ def report(results: dict, summary: dict, chart: Path, docs: Path) -> str:
         *[f"| `{k}` | {v:,} | {after[k]:,} |" for k, v in rows.items()],
         "",
         f"The new day delivers {new_items:,} raw item rows "
-        f"({100 * new_items / max(rows['raw_jaffle.items'], 1):.2f}% of the history's), with late",
+        f"({100 * new_items / max(rows['raw.items'], 1):.2f}% of the history's), with late",
         "rows, re-sends and corrections (status changes of earlier orders); the window is the day",
         "plus the 3-day lookback. `fct_order_items` gains"
         f" {new_fct_items:,} rows ({100 * new_fct_items / max(rows[FCT_ITEMS], 1):.2f}%).",

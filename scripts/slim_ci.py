@@ -35,6 +35,9 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = "data/prod-state"
+# (database, schema) of production by default: DuckDB names a database after its file,
+# `data/warehouse/warehouse.duckdb` (profiles.yml).
+DEFAULT_RELATION = ("warehouse", "analytics")
 DBT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "snapshots", "seeds")
 
 
@@ -85,7 +88,7 @@ def relation_of(manifest_dir: Path) -> tuple[str, str]:
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model":
             return node["database"], node["schema"]
-    return "jaffle_shop", "analytics"
+    return DEFAULT_RELATION
 
 
 def land_and_load(
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     if state is None and args.base_ref:
         print(f"slim-ci: no production manifest; comparing with {args.base_ref}")
         state = manifest_from_ref(project_dir, args.base_ref, workdir / "base-state")
-    database, prod_schema = relation_of(state) if state else ("jaffle_shop", "analytics")
+    database, prod_schema = relation_of(state) if state else DEFAULT_RELATION
 
     ci_database = workdir / f"{database}.duckdb"
     land_and_load(project_dir, args.landing, workdir, ci_database, args.seed, args.days)

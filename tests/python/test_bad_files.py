@@ -132,7 +132,7 @@ def test_bad_files_are_set_aside_and_every_good_row_publishes(
     assert [w.start for w in report.windows] == [SECOND]
     published = {row[0] for row in warehouse.query("select order_id from analytics.fct_orders")}
     assert {row[0] for row in day_two_orders} <= published, "no good row is dropped"
-    raw = warehouse.query("select * from raw_jaffle.orders")
+    raw = warehouse.query("select * from raw.orders")
     assert marker not in repr(raw) and marker not in repr(published), "no other file is read"
     names = warehouse.query(
         "select customer_name from analytics.stg_jaffle__customers "

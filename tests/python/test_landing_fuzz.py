@@ -32,7 +32,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checks import AUDIT_COLUMNS, MARTS, relation_checksum
-from durable.config import PROJECT_DIR, Settings
+from conftest import PROJECT_DIR
+from durable.config import Settings
 from durable.errors import ExitCode
 from durable.landing_zone import DELIVERY_NAME, partition_date
 from durable.quoting import quote_identifier as quote
@@ -92,7 +93,7 @@ def unloadable(data: bytes) -> bool:
 NAME = st.text(
     st.characters(exclude_categories=("Cs",), exclude_characters="/\x00"), min_size=1, max_size=20
 ).filter(lambda name: name not in (".", ".."))
-TRICKY_NAMES = ("'; drop table raw_jaffle.orders; --.csv", 'a"b.csv', "..csv", ".hidden.csv",
+TRICKY_NAMES = ("'; drop table raw.orders; --.csv", 'a"b.csv', "..csv", ".hidden.csv",
                 " part-0000.csv", "part-0000.csv ", "part 0000.csv", "part-0000.csv.bak", "x.csv\n",
                 "x.csv;", "x'.csv", "ördérs.csv", "x.tsv", "x.csv.zip", "x.parquet")  # fmt: skip
 names = st.one_of(st.sampled_from(TRICKY_NAMES), NAME)
@@ -101,7 +102,7 @@ delivery_names = st.from_regex(
     r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}\.(csv|CSV|Csv)(\.gz|\.GZ)?", fullmatch=True
 ).filter(lambda name: name != FILE_NAME)
 SQL = ("", "'", '"', ";", "--", "/*", "*/", "$$", "\\", "?", "%s", "\r", "\t", "\\N", "NULL",
-       "'}) union all select 1 --", '"); drop table raw_jaffle.orders; --',
+       "'}) union all select 1 --", '"); drop table raw.orders; --',
        f"read_text('{SENTINEL}')",
        f"' || (select content from read_text('{SENTINEL}')) || '")  # fmt: skip
 header_field = st.one_of(
@@ -131,7 +132,7 @@ invalid_partitions = st.one_of(
 ).filter(lambda name: partition_date(name) is None)  # fmt: skip
 future_partitions = st.dates(date.today() + timedelta(days=30)).map(lambda day: f"dt={day}")
 unknown_entities = st.one_of(
-    st.sampled_from(("Orders", "orders ", "order", "landed_files", "_landed_files", "raw_jaffle")),
+    st.sampled_from(("Orders", "orders ", "order", "landed_files", "_landed_files", "raw")),
     NAME,
 ).filter(lambda name: name not in ENTITIES)
 
@@ -268,7 +269,7 @@ class Clean:
 @pytest.fixture(scope="module")
 def clean(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Clean:
     root = tmp_path_factory.mktemp("fuzz")
-    published = under(root / "day-1", Settings(retry_wait=0.1))
+    published = under(root / "day-1", Settings(project_dir=PROJECT_DIR, retry_wait=0.1))
     plan = DeliveryPlan.build(seed=5, days=2, cache_dir=jafgen_cache)
     plan.land(published.landing_dir, only=DAYS[0])
     assert Runner(published, progress="quiet").run().exit_code == ExitCode.OK

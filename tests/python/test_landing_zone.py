@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from durable.config import PROJECT_DIR
+from conftest import PROJECT_DIR
 from durable.delivery import DeliveryRejected, LandedFile, stage
 from durable.landing_zone import scan_landing_zone
 from durable.simulator.layout import COLUMNS

@@ -21,8 +21,8 @@ LOADED_AT = ("_loaded_at", "loaded_at")
 
 def raw_tables(settings, tables) -> dict:  # noqa: ANN001
     """Every raw table and the ledger, without load times (they differ by design)."""
-    relations = [f"raw_jaffle.{t.name}" for t in tables]
-    relations += ["raw_jaffle._rejected_rows", "raw_jaffle._landed_files"]
+    relations = [f"raw.{t.name}" for t in tables]
+    relations += ["raw._rejected_rows", "raw._landed_files"]
     with connect(settings) as con:
         return {r: relation_checksum(con, r, LOADED_AT) for r in relations}
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from durable.config import PROJECT_DIR, Settings
+from conftest import PROJECT_DIR
+from durable.config import Settings
 from durable.landing import FileLoad, LoadReport
 from durable.selection import LEDGER_TABLES, UNIT_TESTS_PASSED, build_arguments, code_fingerprint
 from durable.sources import SOURCE, SOURCES_YAML
@@ -52,7 +53,7 @@ def test_the_published_code_builds_what_was_delivered_without_unit_tests(tmp_pat
 
 
 def test_the_fingerprint_follows_the_environment_variables_the_project_reads() -> None:
-    settings = Settings()
+    settings = Settings(project_dir=PROJECT_DIR)
     assert code_fingerprint(settings) == code_fingerprint(settings)
     # The sources' schema comes from env_var('DURABLE_RAW_SCHEMA'): other tables, other code.
     other = replace(settings, raw_schema="raw_elsewhere")

@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from durable.config import PROJECT_DIR, Settings
+from conftest import PROJECT_DIR
+from durable.config import Settings
 from durable.pipeline import process_window
 from durable.simulator import DeliveryPlan
 

@@ -27,7 +27,8 @@ import duckdb
 import pytest
 
 from checks import ACROSS_ENGINES_EXCLUDE, AUDIT_COLUMNS, MARTS, rows_checksum
-from durable.config import PROJECT_DIR, Settings
+from conftest import PROJECT_DIR
+from durable.config import Settings
 from durable.errors import ExitCode
 from durable.pipeline import process_window
 from durable.simulator import COLUMNS, DeliveryPlan
@@ -187,7 +188,7 @@ def test_spark_marts_hold_the_same_rows_as_duckdb(
     on_duckdb = replace(
         settings(spark_dir, "duckdb", target="duckdb", landing=daily.landing_dir),
         schema="analytics",
-        raw_schema="raw_jaffle",
+        raw_schema="raw",
     )
     days = tiny_plan.delivery_dates
     run(on_duckdb, days[0], days[1])
