@@ -50,8 +50,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from durable.config import Settings  # noqa: E402
-from durable.simulator import DeliveryPlan  # noqa: E402
-from durable.simulator.layout import (  # noqa: E402
+from jaffle_simulator import DeliveryPlan  # noqa: E402
+from jaffle_simulator.layout import (  # noqa: E402
     REPLICATED_ID_COLUMNS,
     FileSpec,
     relative_path,

@@ -21,7 +21,7 @@ from rich.table import Table
 from durable.config import Settings
 from durable.errors import ExitCode
 from durable.runner import Runner
-from durable.simulator import FIRST_DAY, DeliveryPlan
+from jaffle_simulator import FIRST_DAY, DeliveryPlan
 
 MARTS = (
     "fct_orders",

@@ -9,7 +9,7 @@ its project files are parsed into a manifest, which is all state comparison need
 either, the script falls back to a full `dbt build`.
 
 The build never touches a real warehouse. It runs in a fresh CI DuckDB file under the workdir:
-1. small simulated deliveries (durable.simulator) are landed and loaded into the raw tables, so
+1. small simulated deliveries (jaffle_simulator) are landed and loaded into the raw tables, so
    the run works from a fresh clone (or `--landing` reuses a landing zone);
 2. `--defer` resolves each unselected parent to the production relation the manifest names, so
    those relations must exist: the unmodified models the change needs (`@state:modified`
@@ -96,7 +96,7 @@ def land_and_load(
 ) -> None:
     from durable.config import Settings
     from durable.pipeline import load
-    from durable.simulator import DeliveryPlan
+    from jaffle_simulator import DeliveryPlan
 
     if landing is None:
         landing = workdir / "landing"

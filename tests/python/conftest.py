@@ -18,7 +18,7 @@ import pytest
 from checks import query_function, relation_checksum
 from durable.config import Settings
 from durable.pipeline import WindowResult, process_window
-from durable.simulator import DeliveryPlan
+from jaffle_simulator import DeliveryPlan
 
 # The reference project: this repository (the runner's own default is the current directory).
 PROJECT_DIR = Path(__file__).resolve().parents[2]

@@ -26,7 +26,7 @@ import pytest
 from conftest import ENGINES, Warehouse, engine_server
 from durable.errors import ExitCode
 from durable.runner import Runner
-from durable.simulator import DeliveryPlan
+from jaffle_simulator import DeliveryPlan
 from test_runner import copy_project, durable, settings_for
 
 pytestmark = pytest.mark.slow

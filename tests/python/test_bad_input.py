@@ -22,8 +22,8 @@ from durable.config import Settings
 from durable.errors import ExitCode
 from durable.pipeline import process_window
 from durable.runner import Runner
-from durable.simulator import DeliveryPlan, Fault, FaultKind, Faults, InjectedFault
-from durable.simulator.layout import render
+from jaffle_simulator import DeliveryPlan, Fault, FaultKind, Faults, InjectedFault
+from jaffle_simulator.layout import render
 
 pytestmark = pytest.mark.slow
 DAY = [date(2018, 9, 1) + timedelta(days=i) for i in range(8)]

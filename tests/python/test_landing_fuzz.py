@@ -38,9 +38,9 @@ from durable.errors import ExitCode
 from durable.landing_zone import DELIVERY_NAME, partition_date
 from durable.quoting import quote_identifier as quote
 from durable.runner import Runner
-from durable.simulator import DeliveryPlan
-from durable.simulator.layout import FILE_NAME, render
 from durable.sources import load_source_tables
+from jaffle_simulator import DeliveryPlan
+from jaffle_simulator.layout import FILE_NAME, render
 
 EXAMPLES = int(os.environ.get("DURABLE_FUZZ_EXAMPLES", "3"))
 # A run is ~10 s a day (two when junk lands in day 1); Hypothesis stops shrinking after 300 s.

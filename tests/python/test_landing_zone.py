@@ -20,8 +20,8 @@ import pytest
 from conftest import PROJECT_DIR
 from durable.delivery import DeliveryRejected, LandedFile, stage
 from durable.landing_zone import scan_landing_zone
-from durable.simulator.layout import COLUMNS
 from durable.sources import load_source_tables
+from jaffle_simulator.layout import COLUMNS
 
 TABLES = {table.name: table for table in load_source_tables(PROJECT_DIR)}
 TODAY = date(2026, 12, 5)

@@ -13,8 +13,8 @@ from durable.landing import load_landing
 from durable.postgres import PostgresPublisher
 from durable.postgres_landing import load_landing_postgres
 from durable.retry import TransientError
-from durable.simulator import DeliveryPlan
 from durable.sources import load_source_tables
+from jaffle_simulator import DeliveryPlan
 
 LOADED_AT = ("_loaded_at", "loaded_at")
 

@@ -30,7 +30,7 @@ from durable.errors import ExitCode
 from durable.ledger import Ledger
 from durable.publish import publisher_for
 from durable.runner import Runner, RunReport
-from durable.simulator import COLUMNS, DeliveryPlan
+from jaffle_simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
 DURABLE = [sys.executable, "-m", "durable.cli"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from durable.simulator import COLUMNS, DeliveryPlan, Fault, FaultKind, Faults, Rates, layout, source
+from jaffle_simulator import COLUMNS, DeliveryPlan, Fault, FaultKind, Faults, Rates, layout, source
 
 DAYS = 12
 START = date(2018, 9, 1)

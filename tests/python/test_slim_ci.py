@@ -22,7 +22,7 @@ import pytest
 from conftest import PROJECT_DIR
 from durable.config import Settings
 from durable.pipeline import process_window
-from durable.simulator import DeliveryPlan
+from jaffle_simulator import DeliveryPlan
 
 pytestmark = pytest.mark.slow
 

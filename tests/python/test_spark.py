@@ -31,7 +31,7 @@ from conftest import PROJECT_DIR
 from durable.config import Settings
 from durable.errors import ExitCode
 from durable.pipeline import process_window
-from durable.simulator import COLUMNS, DeliveryPlan
+from jaffle_simulator import COLUMNS, DeliveryPlan
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
