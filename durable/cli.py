@@ -69,8 +69,8 @@ def run(
     """Run the given windows, or with no window every window that is due, oldest first.
 
     Exit codes: 0 published; 2 tests or contracts failed (publish blocked); 3 transient faults
-    outlasted the retries; 4 bad input (arguments, vars or a rejected delivery); 5 another run
-    holds the lock; 6 a model failed (SQL error); 1 an internal error.
+    outlasted the retries; 4 bad input (arguments, vars, a source's declaration or a rejected
+    delivery); 5 another run holds the lock; 6 a model failed (SQL error); 1 an internal error.
     """
     try:
         windows = requested_windows(date, start, end)

@@ -1,7 +1,8 @@
 """Loads the landing zone into raw tables: every delivered file once, every row accounted for.
 
-A delivery is `<landing>/<entity>/dt=YYYY-MM-DD/part-NNNN.csv` (durable/landing_zone.py says
-what else may lie there). Each file is checked and read by `durable.delivery` (every column as
+A delivery is a file whose path fits its table's landing pattern, e.g.
+`<landing>/<table>/dt=YYYY-MM-DD/part-NNNN.csv` (durable/landing_zone.py says what else may lie
+there). Each file is checked and read by `durable.delivery` (every column as
 text, so no value can fail the load; typing and row-level checks happen in dbt staging) and
 appended with its lineage. Lines the reader cannot split are kept in `_rejected_rows`. A file with
 a file-level problem is quarantined whole: recorded with its reason and its rows, it loads nothing,
@@ -68,6 +69,22 @@ class FileLoad:
     rows_rejected: int = 0
     message: str = ""  # why it was quarantined, or drift that was accepted and reported
     fresh: bool = True  # read in this load (not an earlier load's verdict, carried over)
+    source: str = ""  # the dbt source of `entity` (not in the ledger, whose format predates it)
+
+    @classmethod
+    def unchanged(
+        cls, landed: LandedFile, status: str = "unchanged", message: str = "", fresh: bool = True
+    ) -> FileLoad:
+        """A file this load did not read: the ledger holds its version (`status` as recorded)."""
+        return cls(
+            landed.source_file,
+            landed.entity,
+            landed.delivery_date,
+            status,
+            message=message,
+            fresh=fresh,
+            source=landed.source,
+        )
 
     @classmethod
     def quarantined(
@@ -85,6 +102,7 @@ class FileLoad:
             "quarantined",
             rows_delivered=rejected.rows_delivered,
             message=rejected.problem + kept,
+            source=landed.source,
         )
 
     @classmethod
@@ -98,6 +116,7 @@ class FileLoad:
             rows_loaded=staged.rows_loaded,
             rows_rejected=staged.rows_rejected,
             message="; ".join(staged.warnings),
+            source=landed.source,
         )
 
     def ledger_values(self, size_bytes: int, mtime_ns: int, sha256: str) -> list[object]:
@@ -221,7 +240,7 @@ class LandedLedger:
 
 
 class DuckDBLoader:
-    """Loads landed files into `<raw_schema>.<entity>` tables of a DuckDB database."""
+    """Loads landed files into `<raw_schema>.<relation>` tables of a DuckDB database."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, raw_schema: str) -> None:
         self.con = connection
@@ -248,7 +267,7 @@ class DuckDBLoader:
         for table in tables:
             columns = ", ".join(f"{quote(c)} varchar" for c in table.columns)
             self.con.execute(
-                f"create table if not exists {self.schema}.{quote(table.name)} "
+                f"create table if not exists {self.schema}.{quote(table.relation)} "
                 f"({columns}, {LINEAGE_COLUMNS_DDL})"
             )
 
@@ -268,7 +287,7 @@ class DuckDBLoader:
         stat = landed.path.lstat()
         digest, unreadable = self.ledger.digest_or_unreadable(landed, stat)
         if digest is None:
-            return FileLoad(landed.source_file, landed.entity, landed.delivery_date, "unchanged")
+            return FileLoad.unchanged(landed)
 
         # One timestamp for the file's rows and its ledger row: staging models compare the two
         # to find versions whose file was re-delivered since (macros/incremental_staging.sql).
@@ -302,7 +321,7 @@ class DuckDBLoader:
 
     def _withdraw(self, landed: LandedFile, table: SourceTable) -> None:
         """Remove the rows an earlier version of the file put in the raw tables."""
-        for relation in (quote(table.name), "_rejected_rows"):
+        for relation in (quote(table.relation), "_rejected_rows"):
             self.con.execute(
                 f"delete from {self.schema}.{relation} where _source_file = ?",
                 [landed.source_file],
@@ -317,7 +336,7 @@ class DuckDBLoader:
         columns = ", ".join(quote(c) for c in table.columns)
         lineage = [landed.source_file, landed.delivery_date]
         self.con.execute(
-            f"""insert into {self.schema}.{quote(table.name)}
+            f"""insert into {self.schema}.{quote(table.relation)}
             select {columns}, ?, ?::date, _row_number, ?::timestamp from _landing_rows""",
             [*lineage, loaded_at],
         )
@@ -340,7 +359,7 @@ def load_landing(
 ) -> LoadReport:
     """Load every new or changed file delivered up to `through` into the raw tables, and record
     what else lies in the landing zone."""
-    by_name = {table.name: table for table in tables}
+    by_key = {table.key: table for table in tables}
     report = LoadReport()
     database.parent.mkdir(parents=True, exist_ok=True)
     deliveries, findings = discover(landing_dir, tables, through, future_tolerance_days)
@@ -349,7 +368,8 @@ def load_landing(
         loader.ensure_tables(tables)
         loader.record_findings(findings)
         for landed in deliveries:
-            report.files.append(loader.load_file(landed, by_name[landed.entity]))
+            table = by_key[landed.source, landed.entity]
+            report.files.append(loader.load_file(landed, table))
             failpoint("load:after-file")
     report.findings = findings
     return report

@@ -1,35 +1,33 @@
 """What lies in the landing zone: deliveries to load, and every other file, each with a reason.
 
-A delivery is `<landing>/<entity>/dt=YYYY-MM-DD/<name>.csv` (or `.csv.gz`, any case), where
-`<entity>` is a declared source table and `<name>` is letters, digits, `.`, `_` and `-`. Every
-other path under the landing zone is a finding, never an error: a source system that writes a
-stray file, a folder with an impossible date or a symlink must not stop the pipeline, and must
-not go unseen either.
+A delivery is a file whose path fits the landing pattern of a declared table (its source's
+`meta.durable.path`, e.g. `<table>/dt=YYYY-MM-DD/<name>.csv` or `.csv.gz`; see
+durable/landing_pattern.py). Every other path under the landing zone is a finding, never an
+error: a source system that writes a stray file, a folder with an impossible date or a symlink
+must not stop the pipeline, and must not go unseen either.
 
 - `held`: a delivery dated later than today plus a tolerance. A clock that far off, or a file
   dated into the future, is not published; it is loaded when its day comes.
 - `reported`: anything that is not a delivery: unrecognized names, invalid partition folders,
-  folders of no declared entity, files at the wrong depth, and symlinks, which are never
-  followed (a link could point anywhere on the machine).
+  folders of no declared table, files at the wrong depth, a file two tables' patterns both fit,
+  and symlinks, which are never followed (a link could point anywhere on the machine).
 
-The scan only lists names and never opens a file, so it cannot fail on a file's content.
+The scan walks the folders level by level, keeping at each level the tables whose pattern the
+path still fits, so a folder no pattern wants is reported without being read. It only lists names
+and never opens a file, so it cannot fail on a file's content.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from durable.delivery import LandedFile
+from durable.landing_pattern import LandingPattern, Segment
 from durable.sources import SourceTable
-
-PARTITION = re.compile(r"dt=(\d{4})-(\d{2})-(\d{2})")
-DELIVERY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.csv(\.gz)?", re.IGNORECASE)
-EXPECTED = "expected <entity>/dt=YYYY-MM-DD/<name>.csv or .csv.gz"
 
 
 @dataclass(frozen=True)
@@ -53,17 +51,6 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-def partition_date(name: str) -> date | None:
-    """The date of a `dt=YYYY-MM-DD` folder name, or None when it names no real day."""
-    match = PARTITION.fullmatch(name)
-    if not match:
-        return None
-    try:
-        return date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
-
-
 def _entries(folder: Path) -> list[os.DirEntry]:
     try:
         with os.scandir(folder) as entries:
@@ -84,12 +71,67 @@ def _files_under(folder: Path, landing_dir: Path) -> Iterator[tuple[str, bool]]:
             yield relative, False
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A table whose pattern the path walked so far still fits."""
+
+    table: SourceTable
+    pattern: LandingPattern
+    day: date | None = None  # once a level held {date}
+    named: bool = False  # once a level held {table}: the path says which table it is
+
+    def segment(self, depth: int) -> Segment:
+        return self.pattern.segments[depth]
+
+    def wants_file(self, depth: int) -> bool:
+        return depth == len(self.pattern.segments) - 1
+
+    def descend(self, depth: int, name: str) -> _Candidate | None:
+        fits, day = self.segment(depth).match(name)
+        if not fits:
+            return None
+        named = self.named or self.segment(depth).has_table
+        return _Candidate(self.table, self.pattern, day or self.day, named)
+
+
+def _expected(candidates: Iterable[_Candidate]) -> str:
+    return "expected " + " or ".join(sorted({c.pattern.describe() for c in candidates}))
+
+
+def _where(candidates: list[_Candidate]) -> dict[str, object]:
+    """The table name and delivery date the path has told so far, where all candidates agree."""
+    names = {c.table.name if c.named else None for c in candidates}
+    days = {c.day for c in candidates}
+    return {
+        "entity": names.pop() if len(names) == 1 else None,
+        "delivery_date": days.pop() if len(days) == 1 else None,
+    }
+
+
+def _folder_problem(name: str, segments: list[Segment], expected: str) -> str:
+    """Why a folder fits no pattern, in the words of the level that was expected."""
+    if segments and all(segment.is_table for segment in segments):
+        return f"no declared source table named {name!r}"
+    if segments and all(segment.has_date for segment in segments):
+        return f"invalid partition folder {name!r} ({expected})"
+    return f"unexpected folder {name!r} ({expected})"
+
+
+def _misplaced_file(segments: list[Segment], expected: str) -> str:
+    """Why a file lies where a folder was expected."""
+    if all(segment.is_table for segment in segments):
+        return f"not in an entity folder ({expected})"
+    if all(segment.has_date for segment in segments):
+        return f"not in a partition ({expected})"
+    return f"not in a folder of the layout ({expected})"
+
+
 class _Scanner:
     def __init__(self, landing_dir: Path, tables: Iterable[SourceTable], hold_after: date) -> None:
         self.landing_dir = landing_dir
-        self.entities = {table.name for table in tables}
         self.hold_after = hold_after
         self.scan = LandingScan()
+        self.candidates = [_Candidate(table, table.pattern) for table in tables]
 
     def relative(self, path: str) -> str:
         return Path(path).relative_to(self.landing_dir).as_posix()
@@ -106,46 +148,48 @@ class _Scanner:
         if not found:
             self.report(self.relative(entry.path) + "/", reason, **where)
 
-    def top_level(self) -> None:
-        for entry in _entries(self.landing_dir):
-            if entry.is_symlink():
-                self.report(self.relative(entry.path), "symlink, not followed")
-            elif not entry.is_dir(follow_symlinks=False):
-                self.report(self.relative(entry.path), f"not in an entity folder ({EXPECTED})")
-            elif entry.name not in self.entities:
-                self.report_all_under(entry, f"no declared source table named {entry.name!r}")
-            else:
-                self.entity(entry)
-
-    def entity(self, folder: os.DirEntry) -> None:
-        for entry in _entries(Path(folder.path)):
-            where = {"entity": folder.name}
-            if entry.is_symlink():
-                self.report(self.relative(entry.path), "symlink, not followed", **where)
-            elif not entry.is_dir(follow_symlinks=False):
-                self.report(self.relative(entry.path), f"not in a partition ({EXPECTED})", **where)
-            elif (day := partition_date(entry.name)) is None:
-                self.report_all_under(
-                    entry, f"invalid partition folder {entry.name!r} ({EXPECTED})", **where
-                )
-            else:
-                self.partition(entry, folder.name, day)
-
-    def partition(self, folder: os.DirEntry, entity: str, day: date) -> None:
-        where = {"entity": entity, "delivery_date": day}
-        for entry in _entries(Path(folder.path)):
+    def walk(self, folder: Path, depth: int, candidates: list[_Candidate]) -> None:
+        where = _where(candidates)
+        expected = _expected(candidates)
+        files = [c for c in candidates if c.wants_file(depth)]
+        folders = [c for c in candidates if not c.wants_file(depth)]
+        for entry in _entries(folder):
             relative = self.relative(entry.path)
             if entry.is_symlink():
                 self.report(relative, "symlink, not followed", **where)
             elif entry.is_dir(follow_symlinks=False):
-                self.report_all_under(entry, f"nested folder ({EXPECTED})", **where)
-            elif not DELIVERY_NAME.fullmatch(entry.name):
-                self.report(relative, f"unrecognized file name ({EXPECTED})", **where)
-            elif day > self.hold_after:
-                reason = f"dated after {self.hold_after}: held until its day comes"
-                self.scan.findings.append(Finding(relative, "held", reason, entity, day))
+                fitting = [c for c in (c.descend(depth, entry.name) for c in folders) if c]
+                if fitting:
+                    self.walk(Path(entry.path), depth + 1, fitting)
+                elif not folders:
+                    self.report_all_under(entry, f"nested folder ({expected})", **where)
+                else:
+                    segments = [c.segment(depth) for c in folders]
+                    problem = _folder_problem(entry.name, segments, expected)
+                    self.report_all_under(entry, problem, **where)
+            elif fitting := [c for c in (c.descend(depth, entry.name) for c in files) if c]:
+                self.file(entry, relative, fitting)
+            elif files:
+                self.report(relative, f"unrecognized file name ({expected})", **where)
             else:
-                self.scan.deliveries.append(LandedFile(entity, day, Path(entry.path), relative))
+                problem = _misplaced_file([c.segment(depth) for c in folders], expected)
+                self.report(relative, problem, **where)
+
+    def file(self, entry: os.DirEntry, relative: str, fitting: list[_Candidate]) -> None:
+        where = _where(fitting)
+        if len(fitting) > 1:
+            tables = ", ".join(sorted(f"{c.table.source}.{c.table.name}" for c in fitting))
+            self.report(relative, f"fits the landing path of several tables: {tables}", **where)
+            return
+        (candidate,) = fitting
+        table, day = candidate.table, candidate.day
+        assert day is not None  # every pattern holds {date} (durable/landing_pattern.py)
+        if day > self.hold_after:
+            reason = f"dated after {self.hold_after}: held until its day comes"
+            self.scan.findings.append(Finding(relative, "held", reason, table.name, day))
+        else:
+            landed = LandedFile(table.name, day, Path(entry.path), relative, table.source)
+            self.scan.deliveries.append(landed)
 
 
 def scan_landing_zone(
@@ -159,6 +203,11 @@ def scan_landing_zone(
     hold_after = (today or today_utc()) + timedelta(days=future_tolerance_days)
     scanner = _Scanner(landing_dir, tables, hold_after)
     if landing_dir.is_dir():
-        scanner.top_level()
-    scanner.scan.deliveries.sort(key=lambda f: (f.delivery_date, f.entity, f.source_file))
+        if scanner.candidates:
+            scanner.walk(landing_dir, 0, scanner.candidates)
+        else:
+            for path, is_link in _files_under(landing_dir, landing_dir):
+                reason = "the project declares no landed source (meta.durable)"
+                scanner.report(path, "symlink, not followed" if is_link else reason)
+    scanner.scan.deliveries.sort(key=lambda f: (f.delivery_date, f.source, f.entity, f.source_file))
     return scanner.scan

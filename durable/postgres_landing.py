@@ -52,7 +52,7 @@ def _csv(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None)
 
 
 class PostgresLoader:
-    """Loads landed files into `<raw_schema>.<entity>` tables of a PostgreSQL database."""
+    """Loads landed files into `<raw_schema>.<relation>` tables of a PostgreSQL database."""
 
     def __init__(self, con: psycopg2.extensions.connection, raw_schema: str) -> None:
         self.con = con
@@ -102,12 +102,12 @@ class PostgresLoader:
                 cur.execute(
                     sql.SQL(
                         "create table if not exists {} ({}, " + LINEAGE_COLUMNS_DDL + ")"
-                    ).format(_ident(self.schema, table.name), columns)
+                    ).format(_ident(self.schema, table.relation), columns)
                 )
                 cur.execute(
                     sql.SQL("create index if not exists {} on {} (_source_file)").format(
-                        sql.Identifier(f"{table.name}__source_file"),
-                        _ident(self.schema, table.name),
+                        sql.Identifier(f"{table.relation}__source_file"),
+                        _ident(self.schema, table.relation),
                     )
                 )
 
@@ -143,11 +143,9 @@ class PostgresLoader:
             # quarantined by an earlier run stays so until the source re-sends it, as on DuckDB
             # where a failed run's ledger is set aside with its audit copy.
             status = "quarantined" if entry.status == "quarantined" else "unchanged"
-            return FileLoad(
-                landed.source_file,
-                landed.entity,
-                landed.delivery_date,
-                status,
+            return FileLoad.unchanged(
+                landed,
+                status=status,
                 message=(entry.message or "") if status == "quarantined" else "",
                 fresh=False,
             )
@@ -196,14 +194,14 @@ class PostgresLoader:
 
     def _withdraw(self, cur, landed: LandedFile, table: SourceTable) -> None:  # noqa: ANN001
         """Remove the rows an earlier version of the file put in the raw tables."""
-        for name in (table.name, "_rejected_rows"):
+        for name in (table.relation, "_rejected_rows"):
             cur.execute(
                 sql.SQL("delete from {} where _source_file = %s").format(_ident(self.schema, name)),
                 [landed.source_file],
             )
 
     def _copy_rows(self, cur, landed: LandedFile, table: SourceTable, replacing: bool) -> None:  # noqa: ANN001
-        target = _ident(self.schema, table.name)
+        target = _ident(self.schema, table.relation)
         rejected = _ident(self.schema, "_rejected_rows")
         if replacing:
             self._withdraw(cur, landed, table)
@@ -239,7 +237,7 @@ def load_landing_postgres(
     settings: Settings, tables: list[SourceTable], through: date | None = None
 ) -> LoadReport:
     """Load every new or changed file delivered up to `through` into the PostgreSQL raw tables."""
-    by_name = {table.name: table for table in tables}
+    by_key = {table.key: table for table in tables}
     report = LoadReport()
     with connection(settings) as con:
         con.cursor().execute("set timezone = 'UTC'")
@@ -252,7 +250,8 @@ def load_landing_postgres(
             loader.ensure_tables(tables)
             loader.record_findings(report.findings)
             for landed in deliveries:
-                report.files.append(loader.load_file(landed, by_name[landed.entity]))
+                table = by_key[landed.source, landed.entity]
+                report.files.append(loader.load_file(landed, table))
                 failpoint("load:after-file")
         finally:
             loader.close()

@@ -278,6 +278,7 @@ class Runner:
                     self.settings.prod_state_dir,
                     window.code_fingerprint,
                     by_delivery=self.publisher.copies_every_relation,
+                    sources=[t.source for t in load_source_tables(self.settings.project_dir)],
                 )
         failpoint("build:before")
         with NodeProgress(self.progress, label) as progress:
@@ -301,8 +302,9 @@ class Runner:
 
     def _set_aside(self, window: WindowReport, quarantined: list[FileLoad]) -> None:
         """Go on without the quarantined files, unless a source must halt on one."""
-        policies = {t.name: t.on_bad_file for t in load_source_tables(self.settings.project_dir)}
-        halting = [f for f in quarantined if policies.get(f.entity) == "halt"]
+        tables = load_source_tables(self.settings.project_dir)
+        policies = {table.key: table.on_bad_file for table in tables}
+        halting = [f for f in quarantined if policies.get((f.source, f.entity)) == "halt"]
         if halting:
             problems = "; ".join(f"{f.source_file}: {f.message}" for f in halting)
             raise BadInput(f"delivery rejected (on_bad_file: halt): {problems}")

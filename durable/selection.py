@@ -21,6 +21,7 @@ PostgreSQL and Spark audit schemas copy tables, not views, so their builds run t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -28,9 +29,9 @@ from pathlib import Path
 from durable import dbt
 from durable.config import Settings
 from durable.landing import LoadReport
-from durable.sources import SOURCE
 
 # Written by every load, whatever it delivered: the file accounting and quarantine read them.
+LEDGER_SOURCE = "jaffle"
 LEDGER_TABLES = ("landed_files", "rejected_rows", "landing_findings")
 # In the production state: the fingerprint of the code the unit tests last passed on.
 UNIT_TESTS_PASSED = "unit-tests-passed"
@@ -38,10 +39,15 @@ UNIT_TESTS_PASSED = "unit-tests-passed"
 VERSIONED = ("dbt-core", "dbt-adapters", "dbt-duckdb", "dbt-postgres", "dbt-spark", "duckdb")
 
 
-def delivered_entities(load: LoadReport, start: date, end: date) -> list[str]:
-    """Entities with a file delivered in [start, end], or loaded now (a late or re-sent file)."""
+def delivered_tables(load: LoadReport, start: date, end: date) -> list[tuple[str, str]]:
+    """(source, table) with a file delivered in [start, end], or loaded now (a late or re-sent
+    file)."""
     return sorted(
-        {f.entity for f in load.files if f.status != "unchanged" or start <= f.delivery_date <= end}
+        {
+            (f.source, f.entity)
+            for f in load.files
+            if f.status != "unchanged" or start <= f.delivery_date <= end
+        }
     )
 
 
@@ -51,22 +57,19 @@ def build_selection(
     end: date | None,
     production_state: Path,
     code_changed: bool,
+    sources: Sequence[str],
 ) -> list[str]:
     """The `--select` (and `--state`) arguments of the window's build; none builds everything.
     `code_changed`: the code differs from what production last published, so what it changed
-    (`state:modified+` against the production manifest) is built too."""
+    (`state:modified+` against the production manifest) is built too. `sources`: the landed
+    sources, whose own tests run every day (e.g. that today's orders arrived)."""
     if start is None or end is None or not (production_state / "manifest.json").exists():
         return []
-    feeds = [f"source:{SOURCE}.{name}+" for name in delivered_entities(load, start, end)]
-    ledger = [f"source:{SOURCE}.{name}+" for name in LEDGER_TABLES]
+    feeds = [f"source:{source}.{name}+" for source, name in delivered_tables(load, start, end)]
+    ledger = [f"source:{LEDGER_SOURCE}.{name}+" for name in LEDGER_TABLES]
     changed = ["state:modified+", "--state", str(production_state)] if code_changed else []
-    return [
-        "--select",
-        f"source:{SOURCE}",  # the source tests, e.g. that today's orders arrived
-        *feeds,
-        *ledger,
-        *changed,
-    ]
+    tests = [f"source:{source}" for source in sorted(set(sources))]
+    return ["--select", *tests, *feeds, *ledger, *changed]
 
 
 def code_fingerprint(settings: Settings) -> str | None:
@@ -102,11 +105,14 @@ def build_arguments(
     production_state: Path,
     fingerprint: str | None,
     by_delivery: bool,
+    sources: Sequence[str],
 ) -> list[str]:
     """What follows `build` in the window's command: its selection when `by_delivery` (the audit
     copy holds every relation), else the whole project; with the unit tests or without them."""
     changed = not published(fingerprint, production_state)
-    selection = build_selection(load, start, end, production_state, changed) if by_delivery else []
+    selection = (
+        build_selection(load, start, end, production_state, changed, sources) if by_delivery else []
+    )
     return selection + unit_test_selection(changed, selection)
 
 

@@ -43,7 +43,7 @@ REJECTED_COLUMNS = (
 
 
 class SparkLoader:
-    """Loads landed files into `<raw_schema>.<entity>` parquet tables, partitioned by file."""
+    """Loads landed files into `<raw_schema>.<relation>` parquet tables, partitioned by file."""
 
     def __init__(self, spark, raw_schema: str) -> None:  # noqa: ANN001
         self.spark = spark
@@ -64,7 +64,7 @@ class SparkLoader:
         for table in tables:
             columns = ", ".join(f"{quote_spark(c)} string" for c in table.columns)
             self.spark.sql(
-                f"create table if not exists {db}.{quote_spark(table.name)} ({columns}, "
+                f"create table if not exists {db}.{quote_spark(table.relation)} ({columns}, "
                 "_delivery_date date, _row_number bigint, _loaded_at timestamp, "
                 "_source_file string) using parquet partitioned by (_source_file)"
             )
@@ -96,7 +96,7 @@ class SparkLoader:
         through: date | None,
         future_tolerance_days: int = 1,
     ) -> LoadReport:
-        by_name = {table.name: table for table in tables}
+        by_key = {table.key: table for table in tables}
         ledger = self.ledger()
         # The same unchanged-or-new test as the other engines', over this load's copy.
         seen = LandedLedger(
@@ -109,7 +109,7 @@ class SparkLoader:
         deliveries, report.findings = discover(landing_dir, tables, through, future_tolerance_days)
         self.record_findings(report.findings)
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
-        replaced: list[tuple[str, str]] = []  # (entity, source_file) whose old rows must go
+        replaced: list[tuple[str, str]] = []  # (relation, source_file) whose old rows must go
         batches: dict[str, int] = {}
         staging = Path(tempfile.mkdtemp(prefix="landing-", dir=spark_dir()))
         try:
@@ -118,14 +118,10 @@ class SparkLoader:
                     stat = landed.path.lstat()
                     digest, unreadable = seen.digest_or_unreadable(landed, stat)
                     if digest is None:
-                        report.files.append(
-                            FileLoad(
-                                landed.source_file, landed.entity, landed.delivery_date, "unchanged"
-                            )
-                        )
+                        report.files.append(FileLoad.unchanged(landed))
                         continue
                     entry = ledger.get(landed.source_file)
-                    table = by_name[landed.entity]
+                    table = by_key[landed.source, landed.entity]
                     try:
                         if unreadable:
                             raise unreadable
@@ -145,8 +141,8 @@ class SparkLoader:
                     else:
                         load = FileLoad.staged(landed, staged, bool(entry))
                         if entry:
-                            replaced.append((landed.entity, landed.source_file))
-                        n = batches[landed.entity] = batches.get(landed.entity, 0) + 1
+                            replaced.append((table.relation, landed.source_file))
+                        n = batches[table.relation] = batches.get(table.relation, 0) + 1
                         self._write_parquet(con, staging, landed, table, loaded_at, n)
                         report.files.append(load)
                     ledger[landed.source_file] = {
@@ -167,8 +163,8 @@ class SparkLoader:
                 return report
             self._drop_partitions(replaced)
             db = quote_spark(self.schema)
-            for entity in batches:
-                self._insert(staging / entity, f"{db}.{quote_spark(entity)}")
+            for relation in batches:
+                self._insert(staging / relation, f"{db}.{quote_spark(relation)}")
                 failpoint("load:after-file")
             if any((staging / "_rejected_rows").glob("*.parquet")):
                 self._insert(staging / "_rejected_rows", f"{db}._rejected_rows")
@@ -188,11 +184,11 @@ class SparkLoader:
     ) -> None:
         columns = ", ".join(quote(c) for c in table.columns)
         lineage = [landed.delivery_date, loaded_at, landed.source_file]
-        (staging / table.name).mkdir(exist_ok=True)
+        (staging / table.relation).mkdir(exist_ok=True)
         con.execute(
             f"""copy (select {columns}, ?::date as _delivery_date, _row_number,
                 ?::timestamp as _loaded_at, ? as _source_file from _landing_rows)
-            to '{staging / table.name / f"part-{n:05d}.parquet"}' (format parquet)""",
+            to '{staging / table.relation / f"part-{n:05d}.parquet"}' (format parquet)""",
             lineage,
         )
         if con.execute("select count(*) from _landing_rejected").fetchone()[0]:
@@ -201,15 +197,15 @@ class SparkLoader:
                 f"""copy (select ? as entity, ?::date as _delivery_date, _row_number, raw_line,
                     error_type, error_message, ?::timestamp as _loaded_at, ? as _source_file
                 from _landing_rejected)
-                to '{staging / "_rejected_rows" / f"{table.name}-{n:05d}.parquet"}'
+                to '{staging / "_rejected_rows" / f"{table.relation}-{n:05d}.parquet"}'
                 (format parquet)""",
                 [table.name, *lineage],
             )
 
     def _drop_partitions(self, replaced: list[tuple[str, str]]) -> None:
         """A re-delivered file's old rows go first: its new version may have fewer partitions."""
-        for entity, source_file in replaced:
-            for relation in (quote_spark(entity), "_rejected_rows"):
+        for raw_table, source_file in replaced:
+            for relation in (quote_spark(raw_table), "_rejected_rows"):
                 self.spark.sql(
                     f"alter table {quote_spark(self.schema)}.{relation} "
                     f"drop if exists partition (_source_file = {spark_string(source_file)})"

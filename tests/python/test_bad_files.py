@@ -220,9 +220,9 @@ def test_a_source_that_must_be_complete_halts_on_a_bad_file(
 def test_any_failure_is_one_line_recorded_failed_and_alerted(
     jafgen_cache: Path, tmp_path: Path
 ) -> None:
-    """Whatever stops a run, even a mistake the runner did not foresee (here: a source YAML
-    with an unknown on_bad_file), the ledger says failed, the hook hears of it, the command
-    prints one line and no traceback; delivered names are printed literally, not as markup."""
+    """Whatever stops a run (here: a source YAML with an unknown on_bad_file, bad input naming
+    the file and the source), the ledger says failed, the hook hears of it, the command prints
+    one line and no traceback; delivered names are printed literally, not as markup."""
     project = copy_project(tmp_path)
     alert_log = tmp_path / "alerts.jsonl"
     settings = settings_for(tmp_path, project_dir=project, alert_command=f"cat >> {alert_log}")
@@ -235,9 +235,9 @@ def test_any_failure_is_one_line_recorded_failed_and_alerted(
 
     failed = durable(settings, "run")
 
-    assert failed.returncode == ExitCode.INTERNAL_ERROR, failed.stderr
+    assert failed.returncode == ExitCode.BAD_INPUT, failed.stderr
     assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
-    assert "on_bad_file is 'skip'" in failed.stderr
+    assert "on_bad_file is 'skip'" in failed.stderr and "_jaffle__sources.yml" in failed.stderr
     (run,) = sqlite3.connect(settings.ledger_path).execute("select state, failure from runs")
     assert run[0] == "failed" and "on_bad_file" in run[1]
     (alert,) = alerts(alert_log)

@@ -55,7 +55,7 @@ def customers(names: list[str]) -> list[list[str]]:
 
 
 def staged(path: Path, entity: str = "customers") -> tuple[object, list[tuple]]:
-    landed = LandedFile(entity, date(2018, 9, 2), path, path.name)
+    landed = LandedFile(entity, date(2018, 9, 2), path, path.name, "jaffle")
     con = duckdb.connect()
     result = stage(con, landed, TABLES[entity])
     return result, con.execute("select * from _landing_rows order by _row_number").fetchall()
@@ -162,7 +162,11 @@ def test_gzip_loads_whatever_its_name(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize(
     ("data", "problem", "rows"),
     [
-        (gzip.compress(b"id,name,updated_at\nc-1,Ann,2018-09-02\n")[:-9], "damaged gzip", 0),
+        (
+            gzip.compress(b"id,name,updated_at\nc-1,Ann,2018-09-02\n", mtime=0)[:-9],
+            "damaged gzip",
+            0,
+        ),
         ("id,name,updated_at\nc-1,Renée,2018-09-02\n".encode("cp1252"), "not UTF-8", 1),
         (bytes(range(256)) * 4, "not UTF-8", None),
         (b"", "empty file", 0),

@@ -6,19 +6,25 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import yaml
-
 from conftest import PROJECT_DIR
+from durable import dbt
 from durable.config import Settings
 from durable.landing import FileLoad, LoadReport
-from durable.selection import LEDGER_TABLES, UNIT_TESTS_PASSED, build_arguments, code_fingerprint
-from durable.sources import SOURCE, SOURCES_YAML
+from durable.selection import (
+    LEDGER_SOURCE,
+    LEDGER_TABLES,
+    UNIT_TESTS_PASSED,
+    build_arguments,
+    code_fingerprint,
+)
 
 DAY = date(2024, 3, 2)
+SOURCES = ["jaffle"]  # the landed sources of the reference project
 
 
 def orders_delivered() -> LoadReport:
-    return LoadReport([FileLoad("orders/dt=2024-03-02/orders.csv", "orders", DAY, "loaded")])
+    delivered = FileLoad("orders/dt=2024-03-02/orders.csv", "orders", DAY, "loaded")
+    return LoadReport([replace(delivered, source="jaffle")])
 
 
 def production_state(tmp_path: Path, fingerprint: str) -> Path:
@@ -32,7 +38,7 @@ def production_state(tmp_path: Path, fingerprint: str) -> Path:
 def test_a_changed_project_is_compared_with_production_and_unit_tested(tmp_path: Path) -> None:
     state = production_state(tmp_path, "published")
     for fingerprint in ("edited", None):  # None: the project did not parse
-        arguments = build_arguments(orders_delivered(), DAY, DAY, state, fingerprint, True)
+        arguments = build_arguments(orders_delivered(), DAY, DAY, state, fingerprint, True, SOURCES)
         assert "source:jaffle.orders+" in arguments
         assert "state:modified+" in arguments, "an edited model ships the day it is merged"
         assert arguments[arguments.index("--state") + 1] == str(state)
@@ -42,13 +48,13 @@ def test_a_changed_project_is_compared_with_production_and_unit_tested(tmp_path:
 
 def test_the_published_code_builds_what_was_delivered_without_unit_tests(tmp_path: Path) -> None:
     state = production_state(tmp_path, "published")
-    arguments = build_arguments(orders_delivered(), DAY, DAY, state, "published", True)
+    arguments = build_arguments(orders_delivered(), DAY, DAY, state, "published", True, SOURCES)
     assert "source:jaffle.orders+" in arguments and "source:jaffle" in arguments
     # Nothing can differ from production's manifest: reading it would only cost time.
     assert "state:modified+" not in arguments and "--state" not in arguments
     assert arguments[-2:] == ["--exclude-resource-type", "unit_test"]
     # Engines whose audit copy lacks some relations build everything, still without them.
-    everything = build_arguments(orders_delivered(), DAY, DAY, state, "published", False)
+    everything = build_arguments(orders_delivered(), DAY, DAY, state, "published", False, SOURCES)
     assert everything == ["--exclude-resource-type", "unit_test"]
 
 
@@ -63,9 +69,14 @@ def test_the_fingerprint_follows_the_environment_variables_the_project_reads() -
 def test_every_table_each_load_writes_is_selected_every_day(tmp_path: Path) -> None:
     # The loader's bookkeeping tables (identifiers starting with `_`) feed the file accounting
     # and the quarantine whatever was delivered: one missing here would go stale unnoticed.
-    document = yaml.safe_load((PROJECT_DIR / SOURCES_YAML).read_text())
-    (source,) = [s for s in document["sources"] if s["name"] == SOURCE]
-    bookkeeping = {t["name"] for t in source["tables"] if t.get("identifier", "").startswith("_")}
+    manifest = dbt.manifest(Settings(project_dir=PROJECT_DIR))
+    assert manifest is not None, "the project parses"
+    bookkeeping = {
+        s.name
+        for s in manifest.sources.values()
+        if s.source_name == LEDGER_SOURCE and s.identifier.startswith("_")
+    }
     assert set(LEDGER_TABLES) == bookkeeping
-    arguments = build_arguments(LoadReport(), DAY, DAY, production_state(tmp_path, "x"), "x", True)
-    assert all(f"source:{SOURCE}.{name}+" in arguments for name in LEDGER_TABLES)
+    state = production_state(tmp_path, "x")
+    arguments = build_arguments(LoadReport(), DAY, DAY, state, "x", True, SOURCES)
+    assert all(f"source:{LEDGER_SOURCE}.{name}+" in arguments for name in LEDGER_TABLES)
