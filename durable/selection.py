@@ -31,7 +31,8 @@ from durable.config import Settings
 from durable.landing import LoadReport
 
 # Written by every load, whatever it delivered: the file accounting and quarantine read them.
-LEDGER_SOURCE = "jaffle"
+# The durable dbt package declares them as tables of its own source.
+LEDGER_SOURCE = "durable"
 LEDGER_TABLES = ("landed_files", "rejected_rows", "landing_findings")
 # In the production state: the fingerprint of the code the unit tests last passed on.
 UNIT_TESTS_PASSED = "unit-tests-passed"

@@ -67,15 +67,11 @@ def test_the_fingerprint_follows_the_environment_variables_the_project_reads() -
 
 
 def test_every_table_each_load_writes_is_selected_every_day(tmp_path: Path) -> None:
-    # The loader's bookkeeping tables (identifiers starting with `_`) feed the file accounting
-    # and the quarantine whatever was delivered: one missing here would go stale unnoticed.
+    # The loader's bookkeeping tables feed the file accounting and the quarantine whatever was
+    # delivered: one missing here would go stale unnoticed. The durable package declares them.
     manifest = dbt.manifest(Settings(project_dir=PROJECT_DIR))
     assert manifest is not None, "the project parses"
-    bookkeeping = {
-        s.name
-        for s in manifest.sources.values()
-        if s.source_name == LEDGER_SOURCE and s.identifier.startswith("_")
-    }
+    bookkeeping = {s.name for s in manifest.sources.values() if s.source_name == LEDGER_SOURCE}
     assert set(LEDGER_TABLES) == bookkeeping
     state = production_state(tmp_path, "x")
     arguments = build_arguments(LoadReport(), DAY, DAY, state, "x", True, SOURCES)
