@@ -140,6 +140,7 @@ class FileLoad:
 class LoadReport:
     files: list[FileLoad] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # what else lies in the landing zone
+    sources: list[str] = field(default_factory=list)  # the landed sources it looked for
 
     @property
     def new_files(self) -> list[FileLoad]:

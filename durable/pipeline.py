@@ -33,19 +33,22 @@ def load(settings: Settings, through: date | None) -> LoadReport:
     if settings.target == "postgres":
         from durable.postgres_landing import load_landing_postgres
 
-        return load_landing_postgres(settings, tables, through)
-    if settings.target == "spark":
+        report = load_landing_postgres(settings, tables, through)
+    elif settings.target == "spark":
         from durable.spark_landing import load_landing_spark
 
-        return load_landing_spark(settings, tables, through)
-    return load_landing(
-        settings.duckdb_path,
-        settings.landing_dir,
-        settings.raw_schema,
-        tables,
-        through,
-        settings.future_tolerance_days,
-    )
+        report = load_landing_spark(settings, tables, through)
+    else:
+        report = load_landing(
+            settings.duckdb_path,
+            settings.landing_dir,
+            settings.raw_schema,
+            tables,
+            through,
+            settings.future_tolerance_days,
+        )
+    report.sources = sorted({table.source for table in tables})
+    return report
 
 
 def process_window(

@@ -278,7 +278,6 @@ class Runner:
                     self.settings.prod_state_dir,
                     window.code_fingerprint,
                     by_delivery=self.publisher.copies_every_relation,
-                    sources=[t.source for t in load_source_tables(self.settings.project_dir)],
                 )
         failpoint("build:before")
         with NodeProgress(self.progress, label) as progress:

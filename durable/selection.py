@@ -21,7 +21,6 @@ PostgreSQL and Spark audit schemas copy tables, not views, so their builds run t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -58,18 +57,17 @@ def build_selection(
     end: date | None,
     production_state: Path,
     code_changed: bool,
-    sources: Sequence[str],
 ) -> list[str]:
     """The `--select` (and `--state`) arguments of the window's build; none builds everything.
     `code_changed`: the code differs from what production last published, so what it changed
-    (`state:modified+` against the production manifest) is built too. `sources`: the landed
-    sources, whose own tests run every day (e.g. that today's orders arrived)."""
+    (`state:modified+` against the production manifest) is built too."""
     if start is None or end is None or not (production_state / "manifest.json").exists():
         return []
     feeds = [f"source:{source}.{name}+" for source, name in delivered_tables(load, start, end)]
     ledger = [f"source:{LEDGER_SOURCE}.{name}+" for name in LEDGER_TABLES]
     changed = ["state:modified+", "--state", str(production_state)] if code_changed else []
-    tests = [f"source:{source}" for source in sorted(set(sources))]
+    # Every landed source's own tests run every day: they notice a delivery that did not come.
+    tests = [f"source:{source}" for source in load.sources]
     return ["--select", *tests, *feeds, *ledger, *changed]
 
 
@@ -106,14 +104,11 @@ def build_arguments(
     production_state: Path,
     fingerprint: str | None,
     by_delivery: bool,
-    sources: Sequence[str],
 ) -> list[str]:
     """What follows `build` in the window's command: its selection when `by_delivery` (the audit
     copy holds every relation), else the whole project; with the unit tests or without them."""
     changed = not published(fingerprint, production_state)
-    selection = (
-        build_selection(load, start, end, production_state, changed, sources) if by_delivery else []
-    )
+    selection = build_selection(load, start, end, production_state, changed) if by_delivery else []
     return selection + unit_test_selection(changed, selection)
 
 

@@ -19,12 +19,11 @@ from durable.selection import (
 )
 
 DAY = date(2024, 3, 2)
-SOURCES = ["jaffle"]  # the landed sources of the reference project
 
 
 def orders_delivered() -> LoadReport:
     delivered = FileLoad("orders/dt=2024-03-02/orders.csv", "orders", DAY, "loaded")
-    return LoadReport([replace(delivered, source="jaffle")])
+    return LoadReport([replace(delivered, source="jaffle")], sources=["jaffle"])
 
 
 def production_state(tmp_path: Path, fingerprint: str) -> Path:
@@ -38,7 +37,7 @@ def production_state(tmp_path: Path, fingerprint: str) -> Path:
 def test_a_changed_project_is_compared_with_production_and_unit_tested(tmp_path: Path) -> None:
     state = production_state(tmp_path, "published")
     for fingerprint in ("edited", None):  # None: the project did not parse
-        arguments = build_arguments(orders_delivered(), DAY, DAY, state, fingerprint, True, SOURCES)
+        arguments = build_arguments(orders_delivered(), DAY, DAY, state, fingerprint, True)
         assert "source:jaffle.orders+" in arguments
         assert "state:modified+" in arguments, "an edited model ships the day it is merged"
         assert arguments[arguments.index("--state") + 1] == str(state)
@@ -48,13 +47,13 @@ def test_a_changed_project_is_compared_with_production_and_unit_tested(tmp_path:
 
 def test_the_published_code_builds_what_was_delivered_without_unit_tests(tmp_path: Path) -> None:
     state = production_state(tmp_path, "published")
-    arguments = build_arguments(orders_delivered(), DAY, DAY, state, "published", True, SOURCES)
+    arguments = build_arguments(orders_delivered(), DAY, DAY, state, "published", True)
     assert "source:jaffle.orders+" in arguments and "source:jaffle" in arguments
     # Nothing can differ from production's manifest: reading it would only cost time.
     assert "state:modified+" not in arguments and "--state" not in arguments
     assert arguments[-2:] == ["--exclude-resource-type", "unit_test"]
     # Engines whose audit copy lacks some relations build everything, still without them.
-    everything = build_arguments(orders_delivered(), DAY, DAY, state, "published", False, SOURCES)
+    everything = build_arguments(orders_delivered(), DAY, DAY, state, "published", False)
     assert everything == ["--exclude-resource-type", "unit_test"]
 
 
@@ -74,5 +73,5 @@ def test_every_table_each_load_writes_is_selected_every_day(tmp_path: Path) -> N
     bookkeeping = {s.name for s in manifest.sources.values() if s.source_name == LEDGER_SOURCE}
     assert set(LEDGER_TABLES) == bookkeeping
     state = production_state(tmp_path, "x")
-    arguments = build_arguments(LoadReport(), DAY, DAY, state, "x", True, SOURCES)
+    arguments = build_arguments(LoadReport(sources=["jaffle"]), DAY, DAY, state, "x", True)
     assert all(f"source:{LEDGER_SOURCE}.{name}+" in arguments for name in LEDGER_TABLES)
