@@ -18,11 +18,11 @@ from rich.table import Table
 from rich.text import Text
 
 from durable.config import Settings
-from durable.delivery import LandedFile
+from durable.engines import publisher_for
 from durable.errors import ExitCode
-from durable.landing_zone import Finding
+from durable.landing.delivery import LandedFile
+from durable.landing.zone import Finding
 from durable.ledger import Ledger
-from durable.publish import publisher_for
 from durable.runner import Runner, as_failure
 from durable.windows import due_dates, is_due, landing_zone, requested_windows
 

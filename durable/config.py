@@ -58,7 +58,7 @@ class Settings:
     # DURABLE_ALERT_COMMAND: a shell command that receives a JSON payload on stdin on failure.
     alert_command: str = field(default_factory=lambda: _env("DURABLE_ALERT_COMMAND", ""))
     # DURABLE_FUTURE_TOLERANCE_DAYS: a delivery dated later than today (UTC) plus this many days
-    # is held, not loaded, until its day comes (durable/landing_zone.py).
+    # is held, not loaded, until its day comes (durable/landing/zone.py).
     future_tolerance_days: int = field(
         default_factory=lambda: int(_env("DURABLE_FUTURE_TOLERANCE_DAYS", "1"))
     )
@@ -66,7 +66,7 @@ class Settings:
     # deliveries feed and the project changed (durable/selection.py).
     build_all: bool = field(default_factory=lambda: _env("DURABLE_BUILD_ALL", "") == "1")
     # DURABLE_PG_HOST / _PORT / _USER / _PASSWORD / _DATABASE: the PostgreSQL target's server
-    # (what `scripts/postgres.sh start` prints); read by profiles.yml and durable.postgres.
+    # (what `scripts/postgres.sh start` prints); read by profiles.yml and durable.engines.postgres.
     pg_host: str = field(default_factory=lambda: _env("DURABLE_PG_HOST", "127.0.0.1"))
     pg_port: int = field(default_factory=lambda: int(_env("DURABLE_PG_PORT", "5432")))
     pg_user: str = field(default_factory=lambda: _env("DURABLE_PG_USER", "durable"))

@@ -1,7 +1,7 @@
 """What a window's `dbt build` selects: what its deliveries feed and what the project changed.
 
-Most days deliver a few entities (orders and items); the models and tests of the others would
-read the same rows and find the tables they already hold. So a window builds the descendants of
+Most days deliver a few of the landed tables; the models and tests of the others would read the
+same rows and find the tables they already hold. So a window builds the descendants of
 the sources it delivered, the nodes the project changed since the production manifest
 (`state:modified+`: an edited model is rebuilt the day it ships, not on its source's next
 delivery), and the sources' own tests, which must run every day: they are what notices a
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from durable import dbt
 from durable.config import Settings
-from durable.landing import LoadReport
+from durable.landing.accounting import LoadReport
 
 # Written by every load, whatever it delivered: the file accounting and quarantine read them.
 # The durable dbt package declares them as tables of its own source.

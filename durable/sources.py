@@ -7,7 +7,7 @@ a source is an edit in the place analysts already look. The block says how files
 
     meta:
       durable:
-        path: "{table}/dt={date}/*.csv"    # under the landing zone (durable/landing_pattern.py)
+        path: "{table}/dt={date}/*.csv"    # under the landing zone (durable/landing/pattern.py)
         format: csv                        # the only format; gzip is recognised by its bytes
         event_time: updated_at             # the column that dates a row's change
         drift_policy: {added: warn, dropped: error, renamed: error}
@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 import yaml
 
 from durable.errors import BadInput
-from durable.landing_pattern import LandingPattern, PatternError, compile_pattern
+from durable.landing.pattern import LandingPattern, PatternError, compile_pattern
 
 SOURCE_KEYS = ("path", "format", "event_time", "drift_policy", "on_bad_file")
 FORMATS = ("csv",)

@@ -519,7 +519,7 @@ def _cut_raw(plan: DeliveryPlan, scale: int, history: History, full_raw: Path, d
 
     import duckdb
 
-    from durable.landing import DuckDBLoader
+    from durable.engines.duckdb.loader import DuckDBRawTables as DuckDBLoader
     from durable.sources import load_source_tables
 
     tables = load_source_tables(PROJECT_DIR)
@@ -621,7 +621,7 @@ def dbt_step(name: str, history: History, day: date, workdir: Path) -> dict:
         copy_database(history.built, history.work)
     if name != "plain_reflink":
         return measure(name, history.work, history.landing, day, workdir)
-    from durable.clone import clone_file
+    from durable.engines.duckdb.clone import clone_file
 
     reflinked = history.work.with_name("reflinked.duckdb")
     remove_database(reflinked)

@@ -46,7 +46,7 @@ def plan(jafgen_cache: Path) -> DeliveryPlan:
 def connect(settings: Settings) -> Iterator[Any]:
     """A connection to the settings' warehouse: the DuckDB file, or the PostgreSQL database."""
     if settings.target == "postgres":
-        from durable.postgres import connect as connect_postgres
+        from durable.engines.postgres.connection import connect as connect_postgres
 
         con = connect_postgres(settings)
         try:
@@ -116,7 +116,7 @@ class PostgresServer:
             pg_password="",
             pg_database=f"w_{uuid.uuid4().hex[:16]}",
         )
-        from durable.postgres import connect as connect_postgres
+        from durable.engines.postgres.connection import connect as connect_postgres
 
         con = connect_postgres(replace(settings, pg_database="postgres"))
         try:

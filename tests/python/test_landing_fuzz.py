@@ -35,7 +35,7 @@ from checks import AUDIT_COLUMNS, MARTS, relation_checksum
 from conftest import PROJECT_DIR
 from durable.config import Settings
 from durable.errors import ExitCode
-from durable.quoting import quote_identifier as quote
+from durable.landing.quoting import quote_identifier as quote
 from durable.runner import Runner
 from durable.sources import load_source_tables
 from jaffle_simulator import DeliveryPlan

@@ -1,8 +1,9 @@
 """The landing zone as a source system leaves it: every path is classified, no file is SQL.
 
-Fast tests of the scan (`durable.landing_zone`) and of reading one file (`durable.delivery`),
-without dbt: what each kind of hand-made file becomes, and that a delivered header, value or
-name never reaches SQL. The runner-level tests are in `test_bad_files.py`.
+Fast tests of the scan (`durable.landing.zone`) and of reading one file
+(`durable.landing.delivery`), without dbt: what each kind of hand-made file becomes, and that a
+delivered header, value or name never reaches SQL. The runner-level tests are in
+`test_bad_files.py`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import duckdb
 import pytest
 
 from conftest import PROJECT_DIR
-from durable.delivery import DeliveryRejected, LandedFile, stage
-from durable.landing_zone import scan_landing_zone
+from durable.landing.delivery import DeliveryRejected, LandedFile, stage
+from durable.landing.zone import scan_landing_zone
 from durable.sources import load_source_tables
 from jaffle_simulator.layout import COLUMNS
 

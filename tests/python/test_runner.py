@@ -26,9 +26,9 @@ from conftest import ENGINES, PROJECT_DIR, connect, engine_server
 from durable.config import Settings
 from durable.dbt import forget_manifest
 from durable.dbt import manifest as dbt_manifest
+from durable.engines import publisher_for
 from durable.errors import ExitCode
 from durable.ledger import Ledger
-from durable.publish import publisher_for
 from durable.runner import Runner, RunReport
 from jaffle_simulator import COLUMNS, DeliveryPlan
 

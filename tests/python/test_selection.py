@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import PROJECT_DIR
 from durable import dbt
 from durable.config import Settings
-from durable.landing import FileLoad, LoadReport
+from durable.landing.accounting import FileLoad, LoadReport
 from durable.selection import (
     LEDGER_SOURCE,
     LEDGER_TABLES,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT_DIR
-from durable.landing_zone import scan_landing_zone
+from durable.landing.zone import scan_landing_zone
 from durable.sources import load_source_tables
 from jaffle_simulator import (
     COLUMNS,

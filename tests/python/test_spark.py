@@ -75,7 +75,7 @@ def spark_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     saved = {k: os.environ.get(k) for k in ("DURABLE_SPARK_DIR", "DBT_TARGET_PATH")}
     os.environ["DURABLE_SPARK_DIR"] = str(root)
     os.environ["DBT_TARGET_PATH"] = str(root / "dbt-target")  # not the shared target/
-    from durable import spark
+    from durable.engines.spark import session as spark
 
     spark.session()
     yield root
@@ -113,7 +113,7 @@ def run(s: Settings, start: date | None, end: date | None, **options: object) ->
 
 def spark_checksums(schema: str, exclude: tuple[str, ...] = AUDIT_COLUMNS) -> dict:
     """Checksums of the marts in a Spark schema; columns by name, timestamps without a zone."""
-    from durable.spark import session
+    from durable.engines.spark.session import session
 
     spark, sums = session(), {}
     for mart in MARTS:
@@ -165,7 +165,7 @@ def daily(spark_dir: Path, tiny_plan: DeliveryPlan) -> Settings:
 def test_rerunning_a_window_replaces_exactly_its_partitions(
     daily: Settings, tiny_plan: DeliveryPlan
 ) -> None:
-    from durable.spark import session
+    from durable.engines.spark.session import session
 
     before = spark_checksums(daily.schema)
     partitions = set(session().sql(f"show partitions {daily.schema}.fct_orders").collect())
@@ -199,8 +199,9 @@ def test_spark_marts_hold_the_same_rows_as_duckdb(
 
 
 def test_write_audit_publish_on_spark(spark_dir: Path, tiny_plan: DeliveryPlan) -> None:
+    from durable.engines.spark import SparkPublisher
+    from durable.engines.spark.session import session
     from durable.runner import Runner
-    from durable.spark import SparkPublisher, session
 
     s = settings(spark_dir, "wap")
     days = tiny_plan.delivery_dates

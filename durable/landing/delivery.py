@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 import duckdb
 
-from durable.quoting import quote_identifier as quote
+from durable.landing.quoting import quote_identifier as quote
 from durable.sources import SourceTable
 
 BOM = codecs.BOM_UTF8

@@ -2,7 +2,7 @@
 
 A delivery is a file whose path fits the landing pattern of a declared table (its source's
 `meta.durable.path`, e.g. `<table>/dt=YYYY-MM-DD/<name>.csv` or `.csv.gz`; see
-durable/landing_pattern.py). Every other path under the landing zone is a finding, never an
+durable/landing/pattern.py). Every other path under the landing zone is a finding, never an
 error: a source system that writes a stray file, a folder with an impossible date or a symlink
 must not stop the pipeline, and must not go unseen either.
 
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from durable.delivery import LandedFile
-from durable.landing_pattern import LandingPattern, Segment
+from durable.landing.delivery import LandedFile
+from durable.landing.pattern import LandingPattern, Segment
 from durable.sources import SourceTable
 
 
@@ -183,7 +183,7 @@ class _Scanner:
             return
         (candidate,) = fitting
         table, day = candidate.table, candidate.day
-        assert day is not None  # every pattern holds {date} (durable/landing_pattern.py)
+        assert day is not None  # every pattern holds {date} (durable/landing/pattern.py)
         if day > self.hold_after:
             reason = f"dated after {self.hold_after}: held until its day comes"
             self.scan.findings.append(Finding(relative, "held", reason, table.name, day))
@@ -211,3 +211,16 @@ def scan_landing_zone(
                 scanner.report(path, "symlink, not followed" if is_link else reason)
     scanner.scan.deliveries.sort(key=lambda f: (f.delivery_date, f.source, f.entity, f.source_file))
     return scanner.scan
+
+
+def discover(
+    landing_dir: Path,
+    tables: Iterable[SourceTable],
+    through: date | None = None,
+    future_tolerance_days: int = 1,
+) -> tuple[list[LandedFile], list[Finding]]:
+    """Deliveries in the landing zone, oldest first (`through` hides later ones), and the
+    findings: every other path, held or reported."""
+    scan = scan_landing_zone(landing_dir, tables, future_tolerance_days=future_tolerance_days)
+    deliveries = [f for f in scan.deliveries if through is None or f.delivery_date <= through]
+    return deliveries, scan.findings

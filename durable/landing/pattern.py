@@ -4,7 +4,7 @@ A pattern is a path relative to the landing zone, one `/`-separated segment per 
 one for the file name, e.g. `{table}/dt={date}/*.csv`. In a segment, `{table}` is the table's name,
 `{date}` the delivery date as YYYY-MM-DD (exactly once in the pattern: every delivery has a day),
 `*` any run of letters, digits, `.`, `_` and `-`, and anything else is literal. The pattern is
-matched one name at a time while the landing zone is walked (durable/landing_zone.py), never
+matched one name at a time while the landing zone is walked (durable/landing/zone.py), never
 handed to a glob, so a folder that matches no pattern is reported without being read.
 
 Deliberately narrow, because a delivered name must never be mistaken for another file: a name
