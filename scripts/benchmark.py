@@ -448,7 +448,7 @@ class History:
         self.scale = scale
         self.root = workdir / f"history-s{scale}"
         self.landing = self.root / "landing"
-        self.raw = self.root / "raw.duckdb"  # raw tables loaded through the last history day
+        self.raw = self.root / "history-raw.duckdb"  # raw tables through the last history day
         self.built = self.root / "built.duckdb"  # ... and every model built (full refresh)
         # What each step runs on (a copy), the production file of the runner step: its audit
         # copy is made next to it, so the filesystem here decides reflink or byte copy.

@@ -63,12 +63,19 @@ class DuckDBLoader:
         return report
 
 
+def qualified(con: duckdb.DuckDBPyConnection, schema: str) -> str:
+    """`schema` qualified with the file's own catalog: in a file named like the schema
+    (raw.duckdb holding schema raw) a bare `raw.x` is ambiguous, and DuckDB refuses it."""
+    (catalog,) = con.execute("select current_database()").fetchone()
+    return f"{quote(catalog)}.{quote(schema)}"
+
+
 class DuckDBRawTables:
     """The raw and ledger tables of one DuckDB connection, `<raw_schema>.<relation>`."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, raw_schema: str) -> None:
         self.con = connection
-        self.schema = quote(raw_schema)
+        self.schema = qualified(connection, raw_schema)
         self.ledger = LandedLedger(
             lambda columns: self.con.execute(
                 f"select {columns} from {self.schema}._landed_files"

@@ -26,6 +26,7 @@ import duckdb
 
 from durable.config import Settings
 from durable.engines.duckdb.clone import CopyMethod, clone_file
+from durable.engines.duckdb.loader import qualified
 from durable.engines.interface import PublishedFiles
 from durable.failpoints import failpoint
 from durable.landing.quoting import quote_identifier as quote
@@ -147,7 +148,7 @@ class DuckDBPublisher:
                 return {}
             rows = con.execute(
                 "select source_file, size_bytes, mtime_ns, status, message "
-                f"from {quote(raw_schema)}._landed_files"
+                f"from {qualified(con, raw_schema)}._landed_files"
             ).fetchall()
         return {name: tuple(held) for name, *held in rows}
 
@@ -166,7 +167,7 @@ class DuckDBPublisher:
             ).fetchall()
             for (table,) in tables:
                 changed[table] = con.execute(
-                    f"select count(*) from {quote(schema)}.{quote(table)} "
+                    f"select count(*) from {qualified(con, schema)}.{quote(table)} "
                     f"where _invocation_id in ({placeholders})",
                     invocations,
                 ).fetchone()[0]
