@@ -64,7 +64,7 @@ ci: test
 
 ## Documentation site from the warehouse (make run first for column types and row counts).
 docs: setup
-	@mkdir -p $(dir $(or $(DURABLE_DUCKDB_PATH),data/warehouse/jaffle_shop.duckdb))
+	@mkdir -p $(dir $(or $(DURABLE_DUCKDB_PATH),data/warehouse/warehouse.duckdb))
 	$(BIN)/dbt docs generate
 
 docs-serve: docs

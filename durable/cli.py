@@ -8,6 +8,7 @@ read as markup.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,11 +18,11 @@ from rich.table import Table
 from rich.text import Text
 
 from durable.config import Settings
-from durable.delivery import LandedFile
+from durable.engines import publisher_for
 from durable.errors import ExitCode
-from durable.landing_zone import Finding
+from durable.landing.delivery import LandedFile
+from durable.landing.zone import Finding
 from durable.ledger import Ledger
-from durable.publish import publisher_for
 from durable.runner import Runner, as_failure
 from durable.windows import due_dates, is_due, landing_zone, requested_windows
 
@@ -33,8 +34,29 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 
 
+@app.callback()
+def main(
+    context: typer.Context,
+    project_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--project-dir",
+            envvar="DURABLE_PROJECT_DIR",
+            help="The dbt project to run (default: the current directory).",
+        ),
+    ] = None,
+) -> None:
+    """Durable data pipelines on dbt."""
+    context.obj = project_dir
+
+
+def _settings(context: typer.Context) -> Settings:
+    return Settings(project_dir=context.obj) if context.obj else Settings()
+
+
 @app.command()
 def run(
+    context: typer.Context,
     date: Annotated[
         str | None, typer.Option("--date", help="Run this one day (YYYY-MM-DD).")
     ] = None,
@@ -47,12 +69,12 @@ def run(
     """Run the given windows, or with no window every window that is due, oldest first.
 
     Exit codes: 0 published; 2 tests or contracts failed (publish blocked); 3 transient faults
-    outlasted the retries; 4 bad input (arguments, vars or a rejected delivery); 5 another run
-    holds the lock; 6 a model failed (SQL error); 1 an internal error.
+    outlasted the retries; 4 bad input (arguments, vars, a source's declaration or a rejected
+    delivery); 5 another run holds the lock; 6 a model failed (SQL error); 1 an internal error.
     """
     try:
         windows = requested_windows(date, start, end)
-        runner = Runner(Settings(), progress=progress)
+        runner = Runner(_settings(context), progress=progress)
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         failure = as_failure(error)
         err.print(f"[red]error[/red]: {escape(str(failure))}")
@@ -77,10 +99,10 @@ def _command(date: str | None, start: str | None, end: str | None) -> str:
 
 
 @app.command()
-def status(limit: int = 15) -> None:
+def status(context: typer.Context, limit: int = 15) -> None:
     """Recent windows from the run ledger, what is due, and every file of the landing zone."""
     try:
-        settings = Settings()
+        settings = _settings(context)
         _show_ledger(settings, limit)
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         err.print(f"[red]error[/red]: {escape(str(as_failure(error)))}")

@@ -6,13 +6,16 @@ runner wraps it with write-audit-publish, retries and a ledger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from durable import dbt
 from durable.config import Settings
-from durable.landing import LoadReport, load_landing
-from durable.sources import load_source_tables
+from durable.engines import Engine, engine_for
+from durable.landing.accounting import LoadReport
+from durable.landing.zone import discover
+from durable.sources import SourceTable, load_source_tables
 
 
 @dataclass
@@ -27,25 +30,22 @@ class WindowResult:
         return self.build.success
 
 
-def load(settings: Settings, through: date | None) -> LoadReport:
-    """Load every new landing file delivered up to `through` into the target's raw tables."""
-    tables = load_source_tables(settings.project_dir)
-    if settings.target == "postgres":
-        from durable.postgres_landing import load_landing_postgres
-
-        return load_landing_postgres(settings, tables, through)
-    if settings.target == "spark":
-        from durable.spark_landing import load_landing_spark
-
-        return load_landing_spark(settings, tables, through)
-    return load_landing(
-        settings.duckdb_path,
-        settings.landing_dir,
-        settings.raw_schema,
-        tables,
-        through,
-        settings.future_tolerance_days,
+def load(
+    settings: Settings,
+    through: date | None,
+    engine: Engine | None = None,
+    tables: Sequence[SourceTable] | None = None,
+) -> LoadReport:
+    """Load every new landing file delivered up to `through` into the target's raw tables.
+    `engine` and `tables`: the runner's, chosen and read once per run; else the settings'."""
+    tables = load_source_tables(settings.project_dir) if tables is None else tables
+    deliveries, findings = discover(
+        settings.landing_dir, tables, through, settings.future_tolerance_days
     )
+    loader = (engine or engine_for(settings)).loader(settings)
+    report = loader.load(tables, deliveries, findings)
+    report.sources = sorted({table.source for table in tables})
+    return report
 
 
 def process_window(

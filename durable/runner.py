@@ -31,7 +31,7 @@ from tenacity import RetryCallState
 from durable import dbt, pipeline
 from durable.alerts import send_alert
 from durable.config import Settings
-from durable.delivery import LandedFile
+from durable.engines import engine_for
 from durable.errors import (
     AuditFailed,
     BadInput,
@@ -41,15 +41,15 @@ from durable.errors import (
     TransientExhausted,
 )
 from durable.failpoints import failpoint
-from durable.landing import FileLoad
-from durable.landing_zone import Finding
+from durable.landing.accounting import FileLoad
+from durable.landing.delivery import LandedFile
+from durable.landing.zone import Finding
 from durable.ledger import Ledger
 from durable.lock import run_lock
 from durable.progress import NodeProgress
-from durable.publish import publisher_for
 from durable.retry import TransientError, is_transient, policy
 from durable.selection import build_arguments, code_fingerprint, record_unit_tests_passed
-from durable.sources import load_source_tables
+from durable.sources import SourceTable, load_source_tables
 from durable.windows import due_dates, landing_zone
 
 console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
@@ -104,7 +104,11 @@ class Runner:
     def __init__(self, settings: Settings, progress: str = "auto") -> None:
         self.settings = settings
         self.progress = progress
-        self.publisher = publisher_for(settings)
+        # One engine for the whole run, from the target: its publisher here, a loader for the
+        # audit copy of each attempt.
+        self.engine = engine_for(settings)
+        self.publisher = self.engine.publisher(settings)
+        self.tables: list[SourceTable] = []  # the landed tables, read once per run
 
     def run(
         self, windows: list[tuple[date, date]] | None = None, command: str = "run"
@@ -127,7 +131,8 @@ class Runner:
             self._settle_crashed(ledger)
             ledger.start_run(report.run_id, command)
             try:
-                deliveries, findings = landing_zone(self.settings)
+                self.tables = load_source_tables(self.settings.project_dir)
+                deliveries, findings = landing_zone(self.settings, self.tables)
                 self._report_findings(ledger, findings)
                 if windows is None:
                     windows = [(day, day) for day in self._due(deliveries)]
@@ -256,7 +261,7 @@ class Runner:
                 fingerprint = parser.submit(code_fingerprint, audit_settings)
                 self.publisher.open_audit()
                 try:
-                    load = pipeline.load(audit_settings, window.end)
+                    load = pipeline.load(audit_settings, window.end, self.engine, self.tables)
                 except Exception as error:  # engines raise their own types; the message tells
                     if is_transient(str(error)):
                         raise TransientError(str(error)) from error
@@ -301,8 +306,8 @@ class Runner:
 
     def _set_aside(self, window: WindowReport, quarantined: list[FileLoad]) -> None:
         """Go on without the quarantined files, unless a source must halt on one."""
-        policies = {t.name: t.on_bad_file for t in load_source_tables(self.settings.project_dir)}
-        halting = [f for f in quarantined if policies.get(f.entity) == "halt"]
+        policies = {table.key: table.on_bad_file for table in self.tables}
+        halting = [f for f in quarantined if policies.get((f.source, f.entity)) == "halt"]
         if halting:
             problems = "; ".join(f"{f.source_file}: {f.message}" for f in halting)
             raise BadInput(f"delivery rejected (on_bad_file: halt): {problems}")

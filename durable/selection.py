@@ -1,7 +1,7 @@
 """What a window's `dbt build` selects: what its deliveries feed and what the project changed.
 
-Most days deliver a few entities (orders and items); the models and tests of the others would
-read the same rows and find the tables they already hold. So a window builds the descendants of
+Most days deliver a few of the landed tables; the models and tests of the others would read the
+same rows and find the tables they already hold. So a window builds the descendants of
 the sources it delivered, the nodes the project changed since the production manifest
 (`state:modified+`: an edited model is rebuilt the day it ships, not on its source's next
 delivery), and the sources' own tests, which must run every day: they are what notices a
@@ -27,23 +27,27 @@ from pathlib import Path
 
 from durable import dbt
 from durable.config import Settings
-from durable.landing import LoadReport
-from durable.sources import SOURCE
+from durable.landing.accounting import LoadReport
 
 # Written by every load, whatever it delivered: the file accounting and quarantine read them.
-LEDGER_TABLES = ("landed_files", "rejected_rows", "landing_findings")
-# The dbt source the durable package declares them in.
+# The durable dbt package declares them as tables of its own source.
 LEDGER_SOURCE = "durable"
+LEDGER_TABLES = ("landed_files", "rejected_rows", "landing_findings")
 # In the production state: the fingerprint of the code the unit tests last passed on.
 UNIT_TESTS_PASSED = "unit-tests-passed"
 # Besides the project's files, what a unit test's result can depend on.
 VERSIONED = ("dbt-core", "dbt-adapters", "dbt-duckdb", "dbt-postgres", "dbt-spark", "duckdb")
 
 
-def delivered_entities(load: LoadReport, start: date, end: date) -> list[str]:
-    """Entities with a file delivered in [start, end], or loaded now (a late or re-sent file)."""
+def delivered_tables(load: LoadReport, start: date, end: date) -> list[tuple[str, str]]:
+    """(source, table) with a file delivered in [start, end], or loaded now (a late or re-sent
+    file)."""
     return sorted(
-        {f.entity for f in load.files if f.status != "unchanged" or start <= f.delivery_date <= end}
+        {
+            (f.source, f.entity)
+            for f in load.files
+            if f.status != "unchanged" or start <= f.delivery_date <= end
+        }
     )
 
 
@@ -59,16 +63,12 @@ def build_selection(
     (`state:modified+` against the production manifest) is built too."""
     if start is None or end is None or not (production_state / "manifest.json").exists():
         return []
-    feeds = [f"source:{SOURCE}.{name}+" for name in delivered_entities(load, start, end)]
+    feeds = [f"source:{source}.{name}+" for source, name in delivered_tables(load, start, end)]
     ledger = [f"source:{LEDGER_SOURCE}.{name}+" for name in LEDGER_TABLES]
     changed = ["state:modified+", "--state", str(production_state)] if code_changed else []
-    return [
-        "--select",
-        f"source:{SOURCE}",  # the source tests, e.g. that today's orders arrived
-        *feeds,
-        *ledger,
-        *changed,
-    ]
+    # Every landed source's own tests run every day: they notice a delivery that did not come.
+    tests = [f"source:{source}" for source in load.sources]
+    return ["--select", *tests, *feeds, *ledger, *changed]
 
 
 def code_fingerprint(settings: Settings) -> str | None:

@@ -2,27 +2,29 @@
 
 A delivery is due when production does not hold it as landed (loaded or quarantined): a new day
 since the last publish, a day that was skipped, or a file that landed (or was replaced) after its
-day was published. Held and reported files (durable/landing_zone.py) are never due.
+day was published. Held and reported files (durable/landing/zone.py) are never due.
 Each due delivery date becomes a one-day window, oldest first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from durable.config import Settings
-from durable.delivery import LandedFile
 from durable.errors import BadInput
-from durable.landing import discover
-from durable.landing_zone import Finding
-from durable.sources import load_source_tables
+from durable.landing.delivery import LandedFile
+from durable.landing.zone import Finding, discover
+from durable.sources import SourceTable, load_source_tables
 
 
-def landing_zone(settings: Settings) -> tuple[list[LandedFile], list[Finding]]:
+def landing_zone(
+    settings: Settings, tables: Sequence[SourceTable] | None = None
+) -> tuple[list[LandedFile], list[Finding]]:
     """Every delivery of the settings' landing zone, oldest first, and its other paths."""
     return discover(
         settings.landing_dir,
-        load_source_tables(settings.project_dir),
+        load_source_tables(settings.project_dir) if tables is None else tables,
         future_tolerance_days=settings.future_tolerance_days,
     )
 

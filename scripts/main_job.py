@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import typer
@@ -20,7 +21,7 @@ from rich.table import Table
 from durable.config import Settings
 from durable.errors import ExitCode
 from durable.runner import Runner
-from durable.simulator import FIRST_DAY, DeliveryPlan
+from jaffle_simulator import FIRST_DAY, DeliveryPlan
 
 MARTS = (
     "fct_orders",
@@ -31,6 +32,8 @@ MARTS = (
     "dim_stores",
 )
 console = Console()
+# The reference project: this repository, wherever the job is started from.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def main(
@@ -38,7 +41,7 @@ def main(
     seed: int = typer.Option(42, help="Seed of the simulated source (same seed, same data)."),
     start: str = typer.Option(FIRST_DAY.isoformat(), help="First delivery date (YYYY-MM-DD)."),
 ) -> None:
-    settings = Settings()
+    settings = Settings(project_dir=PROJECT_DIR)
     began = time.perf_counter()
     first_day = date.fromisoformat(start)
     plan = DeliveryPlan.build(seed=seed, days=days, start=first_day)

@@ -1,4 +1,4 @@
-"""Land simulated daily Jaffle Shop deliveries: a thin CLI over `durable.simulator`."""
+"""Land simulated daily Jaffle Shop deliveries: a thin CLI over `jaffle_simulator`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from durable.simulator import DeliveryPlan
-from durable.simulator.source import DEFAULT_CACHE_DIR
+from jaffle_simulator import DeliveryPlan
+from jaffle_simulator.source import DEFAULT_CACHE_DIR
 
 app = typer.Typer(add_completion=False)
 

@@ -9,7 +9,7 @@ its project files are parsed into a manifest, which is all state comparison need
 either, the script falls back to a full `dbt build`.
 
 The build never touches a real warehouse. It runs in a fresh CI DuckDB file under the workdir:
-1. small simulated deliveries (durable.simulator) are landed and loaded into the raw tables, so
+1. small simulated deliveries (jaffle_simulator) are landed and loaded into the raw tables, so
    the run works from a fresh clone (or `--landing` reuses a landing zone);
 2. `--defer` resolves each unselected parent to the production relation the manifest names, so
    those relations must exist: the unmodified models the change needs (`@state:modified`
@@ -35,6 +35,9 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = "data/prod-state"
+# (database, schema) of production by default: DuckDB names a database after its file,
+# `data/warehouse/warehouse.duckdb` (profiles.yml).
+DEFAULT_RELATION = ("warehouse", "analytics")
 DBT_FILES = (
     "dbt_project.yml",
     "profiles.yml",
@@ -103,7 +106,7 @@ def relation_of(manifest_dir: Path) -> tuple[str, str]:
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model":
             return node["database"], node["schema"]
-    return "jaffle_shop", "analytics"
+    return DEFAULT_RELATION
 
 
 def land_and_load(
@@ -111,7 +114,7 @@ def land_and_load(
 ) -> None:
     from durable.config import Settings
     from durable.pipeline import load
-    from durable.simulator import DeliveryPlan
+    from jaffle_simulator import DeliveryPlan
 
     if landing is None:
         landing = workdir / "landing"
@@ -163,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ.update(Settings(project_dir=project_dir).dbt_environment())
         state = manifest_from_ref(project_dir, args.base_ref, workdir / "base-state")
-    database, prod_schema = relation_of(state) if state else ("jaffle_shop", "analytics")
+    database, prod_schema = relation_of(state) if state else DEFAULT_RELATION
 
     install_packages(project_dir)
     ci_database = workdir / f"{database}.duckdb"

@@ -17,8 +17,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TypeAlias
 
-from durable.simulator import DeliveryPlan
-from durable.simulator.layout import (
+from jaffle_simulator import DeliveryPlan
+from jaffle_simulator.layout import (
     REPLICATED_ID_COLUMNS,
     FileSpec,
     relative_path,
@@ -32,7 +32,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 SEED = 42
 FCT_ITEMS = "analytics.fct_order_items"
 # What the page's data table counts, before and after the new day.
-COUNTED = ("raw_jaffle.items", "raw_jaffle.orders", FCT_ITEMS, "analytics.fct_orders")
+COUNTED = ("raw.items", "raw.orders", FCT_ITEMS, "analytics.fct_orders")
 
 # What the rest of the benchmark calls a plan, so that only this module names the simulator.
 Plan: TypeAlias = DeliveryPlan
@@ -54,7 +54,7 @@ class History:
         self.scale = scale
         self.root = workdir / f"history-s{scale}"
         self.landing = self.root / "landing"
-        self.raw = self.root / "raw.duckdb"  # raw tables loaded through the last history day
+        self.raw = self.root / "history-raw.duckdb"  # raw tables through the last history day
         self.built = self.root / "built.duckdb"  # ... and every model built (full refresh)
         # What each step runs on (a copy), the production file of the runner step: its audit
         # copy is made next to it, so the filesystem here decides reflink or byte copy.
@@ -186,7 +186,7 @@ def _cut_raw(
     """
     import duckdb
 
-    from durable.landing import DuckDBLoader
+    from durable.engines.duckdb.loader import DuckDBRawTables as DuckDBLoader
     from durable.sources import load_source_tables
 
     tables = load_source_tables(PROJECT_DIR)
@@ -206,9 +206,9 @@ def _cut_raw(
     partial = history.raw.with_suffix(".partial")
     remove_database(partial)
     with duckdb.connect(str(partial)) as con:
-        DuckDBLoader(con, "raw_jaffle").ensure_tables(tables)
+        DuckDBLoader(con, "raw").ensure_tables(tables)
         con.execute(f"attach '{full_raw}' as full_raw (read_only)")
-        rejected = con.execute("select count(*) from full_raw.raw_jaffle._rejected_rows")
+        rejected = con.execute("select count(*) from full_raw.raw._rejected_rows")
         if rejected.fetchone()[0]:
             raise RuntimeError("the full-scale history has rejected lines: cannot cut it")
         con.execute(
@@ -218,17 +218,17 @@ def _cut_raw(
         con.executemany("insert into cut values (?, ?, ?, ?, ?)", ledger)
         for table in tables:
             con.execute(
-                f'insert into raw_jaffle."{table.name}" select rows.* '
-                f'from full_raw.raw_jaffle."{table.name}" as rows '
+                f'insert into raw."{table.name}" select rows.* '
+                f'from full_raw.raw."{table.name}" as rows '
                 "join cut on rows._source_file = cut.source_file "
                 "where rows._row_number <= cut.keep"
             )
         con.execute(
-            """insert into raw_jaffle._landed_files
+            """insert into raw._landed_files
             select landed.source_file, landed.entity, landed.delivery_date, cut.size_bytes,
                 cut.mtime_ns, cut.sha256, landed.status, cut.keep, cut.keep, 0, landed.message,
                 landed.loaded_at
-            from full_raw.raw_jaffle._landed_files as landed
+            from full_raw.raw._landed_files as landed
             join cut on landed.source_file = cut.source_file"""
         )
         con.execute("detach full_raw")

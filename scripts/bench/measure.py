@@ -104,7 +104,7 @@ def dbt_step(name: str, history: History, day: date, workdir: Path) -> dict[str,
         copy_database(history.built, history.work)
     if name != "plain_reflink":
         return measure(name, history.work, history.landing, day, workdir)
-    from durable.clone import clone_file
+    from durable.engines.duckdb.clone import clone_file
 
     reflinked = history.work.with_name("reflinked.duckdb")
     remove_database(reflinked)

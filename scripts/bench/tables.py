@@ -78,7 +78,7 @@ def growth_nodes(growth: list[dict[str, Any]], top: int = GROWING_NODES) -> list
 
 def _machine_and_data(results: dict[str, Any]) -> list[str]:
     rows, after = results["rows_history"], results["rows_after"]
-    new_items = after["raw_jaffle.items"] - rows["raw_jaffle.items"]
+    new_items = after["raw.items"] - rows["raw.items"]
     new_fct_items = after[FCT_ITEMS] - rows[FCT_ITEMS]
     return [
         "## Machine",
@@ -104,7 +104,7 @@ def _machine_and_data(results: dict[str, Any]) -> list[str]:
         *[f"| `{k}` | {v:,} | {after[k]:,} |" for k, v in rows.items()],
         "",
         f"The new day delivers {new_items:,} raw item rows "
-        f"({100 * new_items / max(rows['raw_jaffle.items'], 1):.2f}% of the history's), with late",
+        f"({100 * new_items / max(rows['raw.items'], 1):.2f}% of the history's), with late",
         "rows, re-sends and corrections (status changes of earlier orders); the window is the day",
         "plus the 3-day lookback. `fct_order_items` gains"
         f" {new_fct_items:,} rows ({100 * new_fct_items / max(rows[FCT_ITEMS], 1):.2f}%).",

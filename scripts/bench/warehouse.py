@@ -8,9 +8,12 @@ from pathlib import Path
 
 from durable.config import Settings
 
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
 
 def settings_for(workdir: Path, database: Path, landing: Path) -> Settings:
     return Settings(
+        project_dir=PROJECT_DIR,
         landing_dir=landing,
         duckdb_path=database,
         state_dir=workdir / "state",

@@ -16,10 +16,12 @@ import duckdb
 import pytest
 
 from checks import query_function, relation_checksum
-from durable.config import PROJECT_DIR, Settings
+from durable.config import Settings
 from durable.pipeline import WindowResult, process_window
-from durable.simulator import DeliveryPlan
+from jaffle_simulator import DeliveryPlan
 
+# The reference project: this repository (the runner's own default is the current directory).
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 SEED = 7
 DAYS = 10
 
@@ -44,7 +46,7 @@ def plan(jafgen_cache: Path) -> DeliveryPlan:
 def connect(settings: Settings) -> Iterator[Any]:
     """A connection to the settings' warehouse: the DuckDB file, or the PostgreSQL database."""
     if settings.target == "postgres":
-        from durable.postgres import connect as connect_postgres
+        from durable.engines.postgres.connection import connect as connect_postgres
 
         con = connect_postgres(settings)
         try:
@@ -114,7 +116,7 @@ class PostgresServer:
             pg_password="",
             pg_database=f"w_{uuid.uuid4().hex[:16]}",
         )
-        from durable.postgres import connect as connect_postgres
+        from durable.engines.postgres.connection import connect as connect_postgres
 
         con = connect_postgres(replace(settings, pg_database="postgres"))
         try:

@@ -26,7 +26,7 @@ import pytest
 from conftest import ENGINES, Warehouse, engine_server
 from durable.errors import ExitCode
 from durable.runner import Runner
-from durable.simulator import DeliveryPlan
+from jaffle_simulator import DeliveryPlan
 from test_runner import copy_project, durable, settings_for
 
 pytestmark = pytest.mark.slow
@@ -132,7 +132,7 @@ def test_bad_files_are_set_aside_and_every_good_row_publishes(
     assert [w.start for w in report.windows] == [SECOND]
     published = {row[0] for row in warehouse.query("select order_id from analytics.fct_orders")}
     assert {row[0] for row in day_two_orders} <= published, "no good row is dropped"
-    raw = warehouse.query("select * from raw_jaffle.orders")
+    raw = warehouse.query("select * from raw.orders")
     assert marker not in repr(raw) and marker not in repr(published), "no other file is read"
     names = warehouse.query(
         "select customer_name from analytics.stg_jaffle__customers "
@@ -220,9 +220,9 @@ def test_a_source_that_must_be_complete_halts_on_a_bad_file(
 def test_any_failure_is_one_line_recorded_failed_and_alerted(
     jafgen_cache: Path, tmp_path: Path
 ) -> None:
-    """Whatever stops a run, even a mistake the runner did not foresee (here: a source YAML
-    with an unknown on_bad_file), the ledger says failed, the hook hears of it, the command
-    prints one line and no traceback; delivered names are printed literally, not as markup."""
+    """Whatever stops a run (here: a source YAML with an unknown on_bad_file, bad input naming
+    the file and the source), the ledger says failed, the hook hears of it, the command prints
+    one line and no traceback; delivered names are printed literally, not as markup."""
     project = copy_project(tmp_path)
     alert_log = tmp_path / "alerts.jsonl"
     settings = settings_for(tmp_path, project_dir=project, alert_command=f"cat >> {alert_log}")
@@ -235,9 +235,9 @@ def test_any_failure_is_one_line_recorded_failed_and_alerted(
 
     failed = durable(settings, "run")
 
-    assert failed.returncode == ExitCode.INTERNAL_ERROR, failed.stderr
+    assert failed.returncode == ExitCode.BAD_INPUT, failed.stderr
     assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
-    assert "on_bad_file is 'skip'" in failed.stderr
+    assert "on_bad_file is 'skip'" in failed.stderr and "_jaffle__sources.yml" in failed.stderr
     (run,) = sqlite3.connect(settings.ledger_path).execute("select state, failure from runs")
     assert run[0] == "failed" and "on_bad_file" in run[1]
     (alert,) = alerts(alert_log)

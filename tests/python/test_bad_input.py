@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from checks import AUDIT_COLUMNS, MARTS
-from conftest import Warehouse, make_warehouse
+from conftest import PROJECT_DIR, Warehouse, make_warehouse
 from durable.config import Settings
 from durable.errors import ExitCode
 from durable.pipeline import process_window
 from durable.runner import Runner
-from durable.simulator import DeliveryPlan, Fault, FaultKind, Faults, InjectedFault
-from durable.simulator.layout import render
+from jaffle_simulator import DeliveryPlan, Fault, FaultKind, Faults, InjectedFault
+from jaffle_simulator.layout import render
 
 pytestmark = pytest.mark.slow
 DAY = [date(2018, 9, 1) + timedelta(days=i) for i in range(8)]
@@ -163,7 +163,7 @@ def test_5_orphans_are_held_then_released_when_their_order_lands(week: FaultyWee
     assert week.held_after[DAY[6]] == 0, "all released once the orders landed (5 days later)"
     for fault in faults:
         item = week.warehouse.query(
-            f"""select id from raw_jaffle.items
+            f"""select id from raw.items
             where _source_file = '{fault.file}' and _row_number = {fault.row}"""
         )[0][0]
         assert week.warehouse.query(
@@ -193,6 +193,7 @@ def test_6_empty_delivery_is_fine_and_a_missing_one_is_reported(week: FaultyWeek
 def published_day_one(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("published")
     settings = Settings(
+        project_dir=PROJECT_DIR,
         landing_dir=root / "landing",
         duckdb_path=root / "warehouse" / "prod.duckdb",
         state_dir=root / "state",
@@ -257,10 +258,10 @@ def test_7_8_bad_files_are_quarantined_and_the_rest_publishes(
     assert (status, loaded, quarantined) == ("quarantined", 0, delivered)
     assert problem in message
     assert warehouse.query(
-        f"select count(*) from raw_jaffle.orders where _source_file = '{fault.file}'"
+        f"select count(*) from raw.orders where _source_file = '{fault.file}'"
     ) == [(0,)]
     published_items = warehouse.query(
-        f"select count(*) from raw_jaffle.items where _delivery_date = '{DAY[1]}'"
+        f"select count(*) from raw.items where _delivery_date = '{DAY[1]}'"
     )[0][0]
     assert published_items > 0, "the day's other files published"
     assert_accounted(warehouse)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from durable.config import PROJECT_DIR
+from conftest import PROJECT_DIR
 
 
 def _benchmark_module():

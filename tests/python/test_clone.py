@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from durable import clone
-from durable.clone import clone_file
+from durable.engines.duckdb import clone
+from durable.engines.duckdb.clone import clone_file
 
 
 def _write(path: Path, size: int) -> bytes:

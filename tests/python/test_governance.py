@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from dbt.cli.main import dbtRunner
 
-from durable.config import PROJECT_DIR
+from conftest import PROJECT_DIR
 from throwaway import macro_project
 
 SCRIPT = PROJECT_DIR / "scripts" / "check_governance.py"

@@ -22,7 +22,7 @@ from checks import (
     warehouse_checksums,
 )
 from conftest import ENGINES, Warehouse, connect, engine_server, make_warehouse
-from durable.simulator import COLUMNS, DeliveryPlan
+from jaffle_simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
 

@@ -32,14 +32,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checks import AUDIT_COLUMNS, MARTS, relation_checksum
-from durable.config import PROJECT_DIR, Settings
+from conftest import PROJECT_DIR
+from durable.config import Settings
 from durable.errors import ExitCode
-from durable.landing_zone import DELIVERY_NAME, partition_date
-from durable.quoting import quote_identifier as quote
+from durable.landing.quoting import quote_identifier as quote
 from durable.runner import Runner
-from durable.simulator import DeliveryPlan
-from durable.simulator.layout import FILE_NAME, render
 from durable.sources import load_source_tables
+from jaffle_simulator import DeliveryPlan
+from jaffle_simulator.layout import FILE_NAME, render
 
 EXAMPLES = int(os.environ.get("DURABLE_FUZZ_EXAMPLES", "3"))
 # A run is ~10 s a day (two when junk lands in day 1); Hypothesis stops shrinking after 300 s.
@@ -47,6 +47,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600 + 60 * EXAMPLES)]
 DAYS = (date(2018, 9, 1), date(2018, 9, 2))
 TABLES = load_source_tables(PROJECT_DIR)
 ENTITIES = tuple(table.name for table in TABLES)
+# The declared layout, `{table}/dt={date}/*.csv`: what a partition folder and a file name must be.
+_, PARTITION, DELIVERY_NAME = TABLES[0].pattern.segments
 # Every entity declares it and no junk text contains it, so a junk header always drops a column.
 LEFT_OUT = "updated_at"
 COLUMNS = tuple(dict.fromkeys(c for table in TABLES for c in table.columns))
@@ -92,16 +94,16 @@ def unloadable(data: bytes) -> bool:
 NAME = st.text(
     st.characters(exclude_categories=("Cs",), exclude_characters="/\x00"), min_size=1, max_size=20
 ).filter(lambda name: name not in (".", ".."))
-TRICKY_NAMES = ("'; drop table raw_jaffle.orders; --.csv", 'a"b.csv', "..csv", ".hidden.csv",
+TRICKY_NAMES = ("'; drop table raw.orders; --.csv", 'a"b.csv', "..csv", ".hidden.csv",
                 " part-0000.csv", "part-0000.csv ", "part 0000.csv", "part-0000.csv.bak", "x.csv\n",
                 "x.csv;", "x'.csv", "ördérs.csv", "x.tsv", "x.csv.zip", "x.parquet")  # fmt: skip
 names = st.one_of(st.sampled_from(TRICKY_NAMES), NAME)
-stray_names = names.filter(lambda name: not DELIVERY_NAME.fullmatch(name))
+stray_names = names.filter(lambda name: not DELIVERY_NAME.accepts(name))
 delivery_names = st.from_regex(
     r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}\.(csv|CSV|Csv)(\.gz|\.GZ)?", fullmatch=True
 ).filter(lambda name: name != FILE_NAME)
 SQL = ("", "'", '"', ";", "--", "/*", "*/", "$$", "\\", "?", "%s", "\r", "\t", "\\N", "NULL",
-       "'}) union all select 1 --", '"); drop table raw_jaffle.orders; --',
+       "'}) union all select 1 --", '"); drop table raw.orders; --',
        f"read_text('{SENTINEL}')",
        f"' || (select content from read_text('{SENTINEL}')) || '")  # fmt: skip
 header_field = st.one_of(
@@ -128,10 +130,10 @@ invalid_partitions = st.one_of(
                      "dt=2018-9-2", "dt=20180902", "dt=2018-09-02 ", "date=2018-09-02")),
     st.from_regex(r"dt=\d{4}-\d{2}-\d{2}", fullmatch=True),
     NAME,
-).filter(lambda name: partition_date(name) is None)  # fmt: skip
+).filter(lambda name: not PARTITION.accepts(name))  # fmt: skip
 future_partitions = st.dates(date.today() + timedelta(days=30)).map(lambda day: f"dt={day}")
 unknown_entities = st.one_of(
-    st.sampled_from(("Orders", "orders ", "order", "landed_files", "_landed_files", "raw_jaffle")),
+    st.sampled_from(("Orders", "orders ", "order", "landed_files", "_landed_files", "raw")),
     NAME,
 ).filter(lambda name: name not in ENTITIES)
 
@@ -268,7 +270,7 @@ class Clean:
 @pytest.fixture(scope="module")
 def clean(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Clean:
     root = tmp_path_factory.mktemp("fuzz")
-    published = under(root / "day-1", Settings(retry_wait=0.1))
+    published = under(root / "day-1", Settings(project_dir=PROJECT_DIR, retry_wait=0.1))
     plan = DeliveryPlan.build(seed=5, days=2, cache_dir=jafgen_cache)
     plan.land(published.landing_dir, only=DAYS[0])
     assert Runner(published, progress="quiet").run().exit_code == ExitCode.OK

@@ -1,8 +1,9 @@
 """The landing zone as a source system leaves it: every path is classified, no file is SQL.
 
-Fast tests of the scan (`durable.landing_zone`) and of reading one file (`durable.delivery`),
-without dbt: what each kind of hand-made file becomes, and that a delivered header, value or
-name never reaches SQL. The runner-level tests are in `test_bad_files.py`.
+Fast tests of the scan (`durable.landing.zone`) and of reading one file
+(`durable.landing.delivery`), without dbt: what each kind of hand-made file becomes, and that a
+delivered header, value or name never reaches SQL. The runner-level tests are in
+`test_bad_files.py`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from durable.config import PROJECT_DIR
-from durable.delivery import DeliveryRejected, LandedFile, stage
-from durable.landing_zone import scan_landing_zone
-from durable.simulator.layout import COLUMNS
+from conftest import PROJECT_DIR
+from durable.landing.delivery import DeliveryRejected, LandedFile, stage
+from durable.landing.zone import scan_landing_zone
 from durable.sources import load_source_tables
+from jaffle_simulator.layout import COLUMNS
 
 TABLES = {table.name: table for table in load_source_tables(PROJECT_DIR)}
 TODAY = date(2026, 12, 5)
@@ -55,7 +56,7 @@ def customers(names: list[str]) -> list[list[str]]:
 
 
 def staged(path: Path, entity: str = "customers") -> tuple[object, list[tuple]]:
-    landed = LandedFile(entity, date(2018, 9, 2), path, path.name)
+    landed = LandedFile(entity, date(2018, 9, 2), path, path.name, "jaffle")
     con = duckdb.connect()
     result = stage(con, landed, TABLES[entity])
     return result, con.execute("select * from _landing_rows order by _row_number").fetchall()

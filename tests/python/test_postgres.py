@@ -9,20 +9,19 @@ import pytest
 
 from checks import relation_checksum
 from conftest import PostgresServer, connect, make_warehouse
-from durable.landing import load_landing
-from durable.postgres import PostgresPublisher
-from durable.postgres_landing import load_landing_postgres
+from durable.engines.postgres import PostgresPublisher
+from durable.pipeline import load
 from durable.retry import TransientError
-from durable.simulator import DeliveryPlan
 from durable.sources import load_source_tables
+from jaffle_simulator import DeliveryPlan
 
 LOADED_AT = ("_loaded_at", "loaded_at")
 
 
 def raw_tables(settings, tables) -> dict:  # noqa: ANN001
     """Every raw table and the ledger, without load times (they differ by design)."""
-    relations = [f"raw_jaffle.{t.name}" for t in tables]
-    relations += ["raw_jaffle._rejected_rows", "raw_jaffle._landed_files"]
+    relations = [f"raw.{t.name}" for t in tables]
+    relations += ["raw._rejected_rows", "raw._landed_files"]
     with connect(settings) as con:
         return {r: relation_checksum(con, r, LOADED_AT) for r in relations}
 
@@ -54,17 +53,15 @@ def test_postgres_loader_lands_what_duckdb_lands(
     (orders / "part-0002.csv").write_bytes(b"\xef\xbb\xbfid,customer\n")  # quarantined: a BOM
     tables = load_source_tables(duck.project_dir)
 
-    duck_report = load_landing(
-        duck.duckdb_path, duck.landing_dir, duck.raw_schema, tables, through=second
-    )
-    pg_report = load_landing_postgres(pg, tables, through=second)
+    duck_report = load(duck, through=second)
+    pg_report = load(pg, through=second)
     assert pg_report == duck_report
     assert [f.source_file for f in pg_report.quarantined] == [f"orders/dt={second}/part-0002.csv"]
     assert raw_tables(pg, tables) == raw_tables(duck, tables)
 
     # A re-run skips every file, but a quarantined one stays quarantined (the ledger is shared by
     # every audit on PostgreSQL), without being read again; a re-delivered file replaces its rows.
-    rerun = load_landing_postgres(pg, tables, second)
+    rerun = load(pg, second)
     assert {f.status for f in rerun.files} == {"unchanged", "quarantined"}
     assert [(f.source_file, f.fresh) for f in rerun.quarantined] == [
         (f.source_file, False) for f in pg_report.quarantined
@@ -73,7 +70,7 @@ def test_postgres_loader_lands_what_duckdb_lands(
         "id,customer,ordered_at,store_id,subtotal,tax_paid,order_total,status,updated_at\n"
         "o-1,c1,2018-09-02T10:00:00,s1,100,6,106,placed,2018-09-02T10:00:00\n"
     )
-    replaced = [f for f in load_landing_postgres(pg, tables, second).new_files]
-    load_landing(duck.duckdb_path, duck.landing_dir, duck.raw_schema, tables, second)
+    replaced = [f for f in load(pg, second).new_files]
+    load(duck, second)
     assert [(f.status, f.rows_loaded) for f in replaced] == [("replaced", 1)]
     assert raw_tables(pg, tables) == raw_tables(duck, tables)

@@ -22,15 +22,15 @@ import duckdb
 import pytest
 
 from checks import query_function, warehouse_checksums
-from conftest import ENGINES, connect, engine_server
-from durable.config import PROJECT_DIR, Settings
+from conftest import ENGINES, PROJECT_DIR, connect, engine_server
+from durable.config import Settings
 from durable.dbt import forget_manifest
 from durable.dbt import manifest as dbt_manifest
+from durable.engines import publisher_for
 from durable.errors import ExitCode
 from durable.ledger import Ledger
-from durable.publish import publisher_for
 from durable.runner import Runner, RunReport
-from durable.simulator import COLUMNS, DeliveryPlan
+from jaffle_simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
 DURABLE = [sys.executable, "-m", "durable.cli"]
@@ -39,6 +39,7 @@ DURABLE = [sys.executable, "-m", "durable.cli"]
 def settings_for(root: Path, **overrides: object) -> Settings:
     return replace(
         Settings(
+            project_dir=PROJECT_DIR,
             landing_dir=root / "landing",
             duckdb_path=root / "warehouse" / "prod.duckdb",
             state_dir=root / "state",
@@ -400,10 +401,7 @@ def test_failing_test_blocks_publish_and_alerts(small_plan: DeliveryPlan, tmp_pa
     assert len(kept) == 1, "the failed audit copy is kept for inspection"
     with duckdb.connect(str(kept[0]), read_only=True) as con:
         assert (
-            con.execute("select count(*) from raw_jaffle.items where sku = 'NOPE-404'").fetchone()[
-                0
-            ]
-            == 1
+            con.execute("select count(*) from raw.items where sku = 'NOPE-404'").fetchone()[0] == 1
         )
     payload = json.loads(alerts.read_text().splitlines()[-1])
     assert payload["status"] == "audit_failed" and payload["exit_code"] == 2

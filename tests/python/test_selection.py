@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import yaml
-
-from durable.config import PROJECT_DIR, Settings
-from durable.landing import FileLoad, LoadReport
+from conftest import PROJECT_DIR
+from durable import dbt
+from durable.config import Settings
+from durable.landing.accounting import FileLoad, LoadReport
 from durable.selection import (
     LEDGER_SOURCE,
     LEDGER_TABLES,
@@ -22,7 +22,8 @@ DAY = date(2024, 3, 2)
 
 
 def orders_delivered() -> LoadReport:
-    return LoadReport([FileLoad("orders/dt=2024-03-02/orders.csv", "orders", DAY, "loaded")])
+    delivered = FileLoad("orders/dt=2024-03-02/orders.csv", "orders", DAY, "loaded")
+    return LoadReport([replace(delivered, source="jaffle")], sources=["jaffle"])
 
 
 def production_state(tmp_path: Path, fingerprint: str) -> Path:
@@ -57,7 +58,7 @@ def test_the_published_code_builds_what_was_delivered_without_unit_tests(tmp_pat
 
 
 def test_the_fingerprint_follows_the_environment_variables_the_project_reads() -> None:
-    settings = Settings()
+    settings = Settings(project_dir=PROJECT_DIR)
     assert code_fingerprint(settings) == code_fingerprint(settings)
     # The sources' schema comes from env_var('DURABLE_RAW_SCHEMA'): other tables, other code.
     other = replace(settings, raw_schema="raw_elsewhere")
@@ -65,11 +66,12 @@ def test_the_fingerprint_follows_the_environment_variables_the_project_reads() -
 
 
 def test_every_table_each_load_writes_is_selected_every_day(tmp_path: Path) -> None:
-    # The loader's bookkeeping tables (the durable package's source) feed the file accounting
-    # and the quarantine whatever was delivered: one missing here would go stale unnoticed.
-    package_sources = PROJECT_DIR / "packages" / "durable" / "models" / "_durable__sources.yml"
-    document = yaml.safe_load(package_sources.read_text())
-    (source,) = [s for s in document["sources"] if s["name"] == LEDGER_SOURCE]
-    assert set(LEDGER_TABLES) == {t["name"] for t in source["tables"]}
-    arguments = build_arguments(LoadReport(), DAY, DAY, production_state(tmp_path, "x"), "x", True)
+    # The loader's bookkeeping tables feed the file accounting and the quarantine whatever was
+    # delivered: one missing here would go stale unnoticed. The durable package declares them.
+    manifest = dbt.manifest(Settings(project_dir=PROJECT_DIR))
+    assert manifest is not None, "the project parses"
+    bookkeeping = {s.name for s in manifest.sources.values() if s.source_name == LEDGER_SOURCE}
+    assert set(LEDGER_TABLES) == bookkeeping
+    state = production_state(tmp_path, "x")
+    arguments = build_arguments(LoadReport(sources=["jaffle"]), DAY, DAY, state, "x", True)
     assert all(f"source:{LEDGER_SOURCE}.{name}+" in arguments for name in LEDGER_TABLES)

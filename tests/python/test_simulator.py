@@ -12,7 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from durable.simulator import COLUMNS, DeliveryPlan, Fault, FaultKind, Faults, Rates, layout, source
+from conftest import PROJECT_DIR
+from durable.landing.zone import scan_landing_zone
+from durable.sources import load_source_tables
+from jaffle_simulator import (
+    COLUMNS,
+    KEYS,
+    DeliveryPlan,
+    Fault,
+    FaultKind,
+    Faults,
+    Rates,
+    layout,
+    source,
+)
 
 DAYS = 12
 START = date(2018, 9, 1)
@@ -85,6 +98,16 @@ def test_layout_and_headers(plan: DeliveryPlan, landed: Path) -> None:
         assert data.endswith(b"\n") and b"\r" not in data
     assert (landed / "products/dt=2018-09-01/part-0000.csv").exists()
     assert plan.delivery_dates == [START + timedelta(days=i) for i in range(DAYS)]
+
+
+def test_the_project_declares_what_the_simulator_delivers(plan: DeliveryPlan, landed: Path) -> None:
+    """The source YAML is the contract the runner loads by: the simulator must keep to it."""
+    tables = load_source_tables(PROJECT_DIR)
+    assert {t.name: t.columns for t in tables} == COLUMNS
+    assert {t.name: t.primary_key for t in tables} == KEYS
+    scan = scan_landing_zone(landed, tables, today=LAST)
+    assert scan.findings == []
+    assert {(f.entity, f.delivery_date) for f in scan.deliveries} == set(plan.files)
 
 
 def test_no_row_is_more_than_three_days_late(landed: Path) -> None:

@@ -19,9 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from durable.config import PROJECT_DIR, Settings
+from conftest import PROJECT_DIR
+from durable.config import Settings
 from durable.pipeline import process_window
-from durable.simulator import DeliveryPlan
+from jaffle_simulator import DeliveryPlan
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +82,7 @@ def production(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     settings = Settings(
         project_dir=project,
         landing_dir=landing,
-        duckdb_path=root / "prod" / "jaffle_shop.duckdb",
+        duckdb_path=root / "prod" / "warehouse.duckdb",  # named like the default (base ref)
     )
     result = process_window(settings, None, None, quiet=True)
     assert result.success, [f"{n.unique_id}: {n.message}" for n in result.build.failures()]
@@ -155,7 +156,7 @@ def test_slim_ci_builds_only_the_change_and_its_descendants(
 
     # The rest was deferred: built models are in the CI schema, their unchanged parents are read
     # from production's (analytics), where the changed model itself was never built.
-    with duckdb.connect(str(tmp_path / "jaffle_shop.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         ci_relations = {
             row[0]
             for row in con.execute(

@@ -28,10 +28,11 @@ import duckdb
 import pytest
 
 from checks import ACROSS_ENGINES_EXCLUDE, AUDIT_COLUMNS, MARTS, rows_checksum
-from durable.config import PROJECT_DIR, Settings
+from conftest import PROJECT_DIR
+from durable.config import Settings
 from durable.errors import ExitCode
 from durable.pipeline import process_window
-from durable.simulator import COLUMNS, DeliveryPlan
+from jaffle_simulator import COLUMNS, DeliveryPlan
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -75,7 +76,7 @@ def spark_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     saved = {k: os.environ.get(k) for k in ("DURABLE_SPARK_DIR", "DBT_TARGET_PATH")}
     os.environ["DURABLE_SPARK_DIR"] = str(root)
     os.environ["DBT_TARGET_PATH"] = str(root / "dbt-target")  # not the shared target/
-    from durable import spark
+    from durable.engines.spark import session as spark
 
     spark.session()
     yield root
@@ -113,7 +114,7 @@ def run(s: Settings, start: date | None, end: date | None, **options: object) ->
 
 def spark_checksums(schema: str, exclude: tuple[str, ...] = AUDIT_COLUMNS) -> dict:
     """Checksums of the marts in a Spark schema; columns by name, timestamps without a zone."""
-    from durable.spark import session
+    from durable.engines.spark.session import session
 
     spark, sums = session(), {}
     for mart in MARTS:
@@ -182,7 +183,7 @@ def test_spark_marts_hold_the_same_rows_as_duckdb(
     on_duckdb = replace(
         settings(spark_dir, "duckdb", target="duckdb", landing=daily.landing_dir),
         schema="analytics",
-        raw_schema="raw_jaffle",
+        raw_schema="raw",
     )
     days = tiny_plan.delivery_dates
     run(on_duckdb, days[0], days[1])
@@ -193,8 +194,9 @@ def test_spark_marts_hold_the_same_rows_as_duckdb(
 
 
 def test_write_audit_publish_on_spark(spark_dir: Path, tiny_plan: DeliveryPlan) -> None:
+    from durable.engines.spark import SparkPublisher
+    from durable.engines.spark.session import session
     from durable.runner import Runner
-    from durable.spark import SparkPublisher, session
 
     s = settings(spark_dir, "wap")
     days = tiny_plan.delivery_dates

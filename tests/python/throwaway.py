@@ -6,7 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from durable.config import PROJECT_DIR, Settings
+from conftest import PROJECT_DIR
+from durable.config import Settings
 
 
 def macro_project(root: Path, models: dict[str, str]) -> Settings:

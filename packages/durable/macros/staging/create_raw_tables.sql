@@ -2,12 +2,12 @@
     on-run-start: create the raw tables of every landed source (a source with `meta.durable`)
     and the loader's ledger tables (this package's `durable` source), empty, when they do not
     exist yet, so `dbt build` works from a fresh clone before anything was delivered. The loader
-    (durable/landing.py) creates the same tables (every declared column as text, plus lineage)
+    (durable/landing/ and durable/engines/) creates the same tables (every declared column as text, plus lineage)
     before it loads; whichever runs first wins, and neither touches an existing table.
 #}
 {% macro create_raw_tables() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {#- Spark runs one statement per call, and its loader (durable/spark.py) creates the raw
+    {#- Spark runs one statement per call, and its loader (durable/engines/spark/) creates the raw
         tables itself, partitioned by landing file. -#}
     {%- if target.type == 'spark' -%}{{ return('') }}{%- endif -%}
     {%- set text = dbt.type_string() -%}

@@ -1,6 +1,4 @@
-"""The PostgreSQL target: connections and write-audit-publish by schema swap.
-
-Its loader is `durable.postgres_landing`.
+"""Write-audit-publish on PostgreSQL, by schema swap.
 
 Publishing: production is a schema (`analytics`). A run builds and tests in `analytics__audit`,
 which starts as a copy of production's tables (incremental marts and snapshots carry history; views
@@ -21,43 +19,13 @@ import psycopg2
 from psycopg2 import sql
 
 from durable.config import Settings
+from durable.engines.interface import PublishedFiles
+from durable.engines.postgres.connection import connection, ident
 from durable.failpoints import failpoint
 from durable.retry import TransientError, is_transient
 
 PUBLICATIONS = "_durable_publications"
 PUBLISHED_FILES = "_durable_published_files"
-
-
-def connect(settings: Settings) -> psycopg2.extensions.connection:
-    """A connection to the target's server; a refused or dropped one is a TransientError."""
-    try:
-        return psycopg2.connect(
-            host=settings.pg_host,
-            port=settings.pg_port,
-            user=settings.pg_user,
-            password=settings.pg_password or None,
-            dbname=settings.pg_database,
-            application_name="durable",
-        )
-    except psycopg2.OperationalError as error:
-        if is_transient(str(error)):
-            raise TransientError(
-                f"postgres {settings.pg_host}:{settings.pg_port}: {error}"
-            ) from None
-        raise
-
-
-@contextmanager
-def connection(settings: Settings) -> Iterator[psycopg2.extensions.connection]:
-    con = connect(settings)
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def _ident(*names: str) -> sql.Composed:
-    return sql.SQL(".").join(sql.Identifier(n) for n in names)
 
 
 class PostgresPublisher:
@@ -104,26 +72,26 @@ class PostgresPublisher:
     def open_audit(self) -> None:
         """A fresh audit schema holding a copy of every table of production."""
         with self._transaction() as cur:
-            cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(self.audit)))
-            cur.execute(sql.SQL("create schema {}").format(_ident(self.audit)))
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(ident(self.audit)))
+            cur.execute(sql.SQL("create schema {}").format(ident(self.audit)))
             cur.execute(
                 "select table_name from information_schema.tables "
                 "where table_schema = %s and table_type = 'BASE TABLE' order by table_name",
                 [self.production],
             )
             for (table,) in cur.fetchall():
-                source, copy = _ident(self.production, table), _ident(self.audit, table)
+                source, copy = ident(self.production, table), ident(self.audit, table)
                 # LIKE keeps the columns' types, not-null constraints and defaults (contracts).
                 cur.execute(sql.SQL("create table {} (like {} including all)").format(copy, source))
                 cur.execute(sql.SQL("insert into {} select * from {}").format(copy, source))
         failpoint("audit:after-copy")
 
     def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
-        production, audit = _ident(self.production), _ident(self.audit)
-        old = _ident(f"{self.production}__old")
-        publications = _ident(self.audit, PUBLICATIONS)
-        files = _ident(self.audit, PUBLISHED_FILES)
-        landed = _ident(self.settings.raw_schema, "_landed_files")
+        production, audit = ident(self.production), ident(self.audit)
+        old = ident(f"{self.production}__old")
+        publications = ident(self.audit, PUBLICATIONS)
+        files = ident(self.audit, PUBLISHED_FILES)
+        landed = ident(self.settings.raw_schema, "_landed_files")
         with self._transaction() as cur:
             cur.execute(
                 sql.SQL(
@@ -161,32 +129,32 @@ class PostgresPublisher:
         with self._transaction() as cur:
             if not self._schema_exists(cur, self.audit):
                 return None
-            cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(kept)))
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(ident(kept)))
             cur.execute(
-                sql.SQL("alter schema {} rename to {}").format(_ident(self.audit), _ident(kept))
+                sql.SQL("alter schema {} rename to {}").format(ident(self.audit), ident(kept))
             )
         return f"{self.settings.pg_database}.{kept}"
 
     def discard_audit(self) -> None:
         with self._transaction() as cur:
-            cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(self.audit)))
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(ident(self.audit)))
 
     def published_runs(self) -> set[str]:
         with self._transaction() as cur:
             if not self._table_exists(cur, self.production, PUBLICATIONS):
                 return set()
             cur.execute(
-                sql.SQL("select run_id from {}").format(_ident(self.production, PUBLICATIONS))
+                sql.SQL("select run_id from {}").format(ident(self.production, PUBLICATIONS))
             )
             return {row[0] for row in cur.fetchall()}
 
-    def published_files(self) -> dict[str, tuple[int, int, str, str | None]]:
+    def published_files(self) -> PublishedFiles:
         with self._transaction() as cur:
             if not self._table_exists(cur, self.production, PUBLISHED_FILES):
                 return {}
             cur.execute(
                 sql.SQL("select source_file, size_bytes, mtime_ns, status, message from {}").format(
-                    _ident(self.production, PUBLISHED_FILES)
+                    ident(self.production, PUBLISHED_FILES)
                 )
             )
             return {name: tuple(held) for name, *held in cur.fetchall()}
@@ -208,7 +176,7 @@ class PostgresPublisher:
             for (table,) in cur.fetchall():
                 cur.execute(
                     sql.SQL("select count(*) from {} where _invocation_id = any(%s)").format(
-                        _ident(self.audit, table)
+                        ident(self.audit, table)
                     ),
                     [invocations],
                 )

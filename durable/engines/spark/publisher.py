@@ -1,10 +1,4 @@
-"""The project on Apache Spark: a local session and write-audit-publish (the loader is
-`durable.spark_landing`).
-
-dbt-spark's `session` method runs Spark in this process (PySpark, `local[2]`). The loader and the
-publisher create that session first, with a Hive metastore (embedded Derby) and a warehouse folder
-under `DURABLE_SPARK_DIR` (default `data/spark`), so dbt, the loader and the publisher see the
-same catalog; dbt's own `getOrCreate` then reuses it.
+"""Write-audit-publish on Apache Spark, by re-pointing production views.
 
 Write-audit-publish: two physical copies of each schema, `<schema>__blue` and `<schema>__green`.
 Production `<schema>` holds only views onto the live copy. A run copies the live copy into the
@@ -15,68 +9,19 @@ audit never touches the live copy nor the views.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-from durable.config import PROJECT_DIR, Settings
+from durable.config import Settings
+from durable.engines.interface import PublishedFiles
+from durable.engines.spark.session import session
 from durable.failpoints import failpoint
-from durable.quoting import spark_string
+from durable.landing.quoting import spark_string
 
 COLOURS = ("blue", "green")
 LIVE_PROPERTY = "durable.live"
 PUBLICATIONS = "_durable_publications"
-
-
-def spark_dir() -> Path:
-    value = Path(os.environ.get("DURABLE_SPARK_DIR", "data/spark"))
-    return value if value.is_absolute() else PROJECT_DIR / value
-
-
-def session_config(root: Path | None = None) -> dict[str, str]:
-    """The session's settings; profiles.yml passes the same ones to dbt-spark."""
-    root = root or spark_dir()
-    return {
-        "spark.master": os.environ.get("DURABLE_SPARK_MASTER", "local[2]"),
-        "spark.app.name": "durable",
-        "spark.sql.warehouse.dir": str(root / "warehouse"),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
-        ),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
-        "spark.sql.shuffle.partitions": os.environ.get("DURABLE_SPARK_SHUFFLE_PARTITIONS", "2"),
-        "spark.default.parallelism": "2",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.sources.partitionOverwriteMode": "dynamic",
-        "spark.sql.ansi.enabled": "false",  # dbt-spark forces it off too
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": os.environ.get("DURABLE_SPARK_DRIVER_MEMORY", "1g"),
-    }
-
-
-def session():  # noqa: ANN201 - pyspark is an optional extra: no import at module level
-    """The process's Spark session (created on first use, with Hive support)."""
-    from pyspark.sql import SparkSession
-
-    root = spark_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    builder = SparkSession.builder.enableHiveSupport()
-    for key, value in session_config(root).items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
-
-
-def stop_session() -> None:
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        active.stop()
 
 
 def _tables(spark, database: str) -> list[str]:  # noqa: ANN001
@@ -89,10 +34,6 @@ def _kind(spark, database: str, table: str) -> str:  # noqa: ANN001
     return spark.catalog.getTable(f"{database}.{table}").tableType  # MANAGED, EXTERNAL or VIEW
 
 
-# ---------------------------------------------------------------------------------------------
-# Write-audit-publish
-
-
 class SparkPublisher:
     """Build and test in the idle copy of the schemas; publish by re-pointing production views."""
 
@@ -103,8 +44,8 @@ class SparkPublisher:
         self.schemas = (settings.schema, settings.raw_schema)
 
     @property
-    def spark(self):  # noqa: ANN201
-        return session()
+    def spark(self):  # noqa: ANN201 - pyspark is an optional extra
+        return session(self.settings.spark_dir)
 
     def live(self) -> str | None:
         """The colour production reads, as recorded in the metastore (None before a publish)."""
@@ -212,7 +153,7 @@ class SparkPublisher:
             return set()
         return {row.run_id for row in self.spark.table(relation).select("run_id").collect()}
 
-    def published_files(self) -> dict[str, tuple[int, int, str, str | None]]:
+    def published_files(self) -> PublishedFiles:
         live = self.live()
         if live is None:
             return {}

@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 import duckdb
 
-from durable.quoting import quote_identifier as quote
+from durable.landing.quoting import quote_identifier as quote
 from durable.sources import SourceTable
 
 BOM = codecs.BOM_UTF8
@@ -67,10 +67,11 @@ class DeliveryRejected(Exception):
 
 @dataclass(frozen=True)
 class LandedFile:
-    entity: str
+    entity: str  # the table's name in its source
     delivery_date: date
     path: Path
     source_file: str  # path relative to the landing dir: stable across machines and clones
+    source: str  # the dbt source of the table: (source, entity) identifies it
 
 
 @dataclass
@@ -219,6 +220,15 @@ def check_drift(landed: LandedFile, table: SourceTable, header: list[str]) -> li
     message = f"schema drift: column {kind}: {detail} (policy for {table.name}: {policy[kind]})"
     if policy[kind] == "error":
         raise DeliveryRejected(landed.source_file, message)
+    # Whatever the policy accepts, a row without (all of) its key can be neither deduplicated
+    # nor corrected by a later version: a file that lacks a key column cannot be used.
+    keyless = [c for c in table.primary_key if c in dropped]
+    if keyless:
+        raise DeliveryRejected(
+            landed.source_file,
+            f"{message}; the primary key ({', '.join(table.primary_key)}) lacks "
+            f"{', '.join(keyless)}",
+        )
     return [message] if policy[kind] == "warn" else []
 
 

@@ -1,8 +1,10 @@
 """The landing-zone contract: columns, paths, and how one delivery file is rendered and written.
 
-The loader reads exactly what this module writes, so the column lists and the path scheme live here
-and nowhere else. Rendering is separate from planning so that `scale` replicas and schema-drift
-faults are applied while streaming a file out, without materialising millions of row objects.
+What this module writes is what the reference project declares in its source YAML
+(`models/staging/jaffle/_jaffle__sources.yml`: the columns, primary keys and `meta.durable.path`
+the runner loads by); tests/python/test_simulator.py checks that the two agree. Rendering is
+separate from planning so that `scale` replicas and schema-drift faults are applied while
+streaming a file out, without materialising millions of row objects.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from durable.simulator.layout import COLUMNS, KEYS, Drift, FileSpec, Row
+from jaffle_simulator.layout import COLUMNS, KEYS, Drift, FileSpec, Row
 
 
 class FaultKind(StrEnum):

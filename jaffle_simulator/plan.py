@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from durable.simulator import source
-from durable.simulator.faults import Faults, InjectedFault, Injector
-from durable.simulator.layout import (
+from jaffle_simulator import source
+from jaffle_simulator.faults import Faults, InjectedFault, Injector
+from jaffle_simulator.layout import (
     COLUMNS,
     KEYS,
     REPLICATED_ID_COLUMNS,

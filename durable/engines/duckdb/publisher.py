@@ -9,7 +9,7 @@ mix; readers that opened the old file keep reading it undisturbed. A failed audi
 production untouched and keeps the copy for inspection.
 
 The copy is a reflink where the filesystem has them (XFS, Btrfs: milliseconds, whatever the size)
-and a sequential file copy elsewhere (ext4: it grows with the warehouse; durable/clone.py, and the
+and a sequential file copy elsewhere (ext4: it grows with the warehouse; see clone.py; the
 benchmark reports both). Each publication is also recorded inside the published file, so after a
 crash the ledger can tell whether the publish happened.
 """
@@ -21,15 +21,15 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Protocol
 
 import duckdb
 
-from durable.clone import CopyMethod, clone_file
 from durable.config import Settings
-from durable.errors import BadInput
+from durable.engines.duckdb.clone import CopyMethod, clone_file
+from durable.engines.duckdb.loader import qualified
+from durable.engines.interface import PublishedFiles
 from durable.failpoints import failpoint
-from durable.quoting import quote_identifier as quote
+from durable.landing.quoting import quote_identifier as quote
 from durable.retry import TransientError, is_transient
 
 PUBLICATIONS = "_durable.publications"
@@ -43,53 +43,9 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-class Publisher(Protocol):
-    """Write-audit-publish for one engine; the runner needs nothing else from it."""
-
-    # The audit copy holds every relation of production, views included, so a build may select
-    # part of the project (durable/selection.py); otherwise each build must run it all.
-    copies_every_relation: bool
-
-    def audit_settings(self) -> Settings:
-        """Settings that point dbt and the loader at the audit copy."""
-
-    def open_audit(self) -> None:
-        """Make a fresh audit copy of production; raise TransientError on a lock."""
-
-    def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
-        """Swap the audit copy into production atomically, recording the publication."""
-
-    def keep_failed(self, run_id: str) -> str | None:
-        """Set the audit copy aside for inspection; return where."""
-
-    def discard_audit(self) -> None:
-        """Drop a half-built audit copy left by a dead run."""
-
-    def published_runs(self) -> set[str]: ...
-
-    def published_files(self) -> dict[str, tuple[int, int, str, str | None]]:
-        """Landing files production holds: source_file -> (size, mtime_ns, status, message),
-        status `loaded`, `replaced` or `quarantined`."""
-
-    def rows_changed(self, invocations: list[str]) -> dict[str, int]:
-        """Rows of each model in the audit copy that these dbt invocations wrote."""
-
-
-def publisher_for(settings: Settings) -> Publisher:
-    if settings.target == "duckdb":
-        return DuckDBPublisher(settings)
-    if settings.target == "postgres":
-        from durable.postgres import PostgresPublisher
-
-        return PostgresPublisher(settings)
-    if settings.target == "spark":
-        from durable.spark import SparkPublisher
-
-        return SparkPublisher(settings)
-    raise BadInput(f"no publisher for target {settings.target!r} (duckdb, postgres, spark)")
-
-
 class DuckDBPublisher:
+    """Write-audit-publish with files: build in a copy of production, publish by rename."""
+
     copies_every_relation = True  # a copy of the file
 
     def __init__(self, settings: Settings) -> None:
@@ -177,7 +133,7 @@ class DuckDBPublisher:
                 return set()
             return {row[0] for row in con.execute(f"select run_id from {PUBLICATIONS}").fetchall()}
 
-    def published_files(self) -> dict[str, tuple[int, int, str, str | None]]:
+    def published_files(self) -> PublishedFiles:
         """Landing files production holds, with the size and mtime they were loaded at."""
         raw_schema = self.settings.raw_schema
         if not self.production.exists():
@@ -192,7 +148,7 @@ class DuckDBPublisher:
                 return {}
             rows = con.execute(
                 "select source_file, size_bytes, mtime_ns, status, message "
-                f"from {quote(raw_schema)}._landed_files"
+                f"from {qualified(con, raw_schema)}._landed_files"
             ).fetchall()
         return {name: tuple(held) for name, *held in rows}
 
@@ -211,7 +167,7 @@ class DuckDBPublisher:
             ).fetchall()
             for (table,) in tables:
                 changed[table] = con.execute(
-                    f"select count(*) from {quote(schema)}.{quote(table)} "
+                    f"select count(*) from {qualified(con, schema)}.{quote(table)} "
                     f"where _invocation_id in ({placeholders})",
                     invocations,
                 ).fetchone()[0]
