@@ -38,6 +38,7 @@ DBT_FILES = (
     "macros",
     "tests/assert_every_delivered_row_is_accounted_for.sql",
     "snapshots",
+    "seeds",
 )
 CHANGED = "model.jaffle_shop.stg_jaffle__stores"
 CHANGED_FILE = "models/staging/jaffle/stg_jaffle__stores.sql"
