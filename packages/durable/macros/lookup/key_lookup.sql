@@ -64,9 +64,7 @@
 
 {% macro stores_key_hash(relation, key) %}
     {#- A metadata query: for macros that serve tables with and without the hash. -#}
-    {{ return(durable.key_hash_column(key) in (
-        adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list
-    )) }}
+    {{ return(durable.has_column(relation, durable.key_hash_column(key))) }}
 {% endmacro %}
 
 
