@@ -10,8 +10,9 @@
     - `_invocation_id`: the dbt invocation that last inserted or changed each row, set by the
       strategy (and by `durable.track_changes`, the post-hook, on a full build): the runner
       counts the rows each window changed by it.
-    - A model whose columns no longer match its table stops the run with one line saying so,
-      instead of publishing a new column that is null on every earlier row. A full refresh
+    - A model whose columns no longer match its table never gets here: the package's
+      `process_schema_changes` (overrides/schema_changes.sql) stops the run with one line
+      instead of publishing a new column null on every earlier row. A full refresh
       (`durable run --full-refresh --select <model>`) rolls the change out.
 #}
 {% macro get_incremental_durable_merge_sql(arg_dict) %}
@@ -22,7 +23,12 @@
     {%- set target, source = arg_dict['target_relation'], arg_dict['temp_relation'] -%}
     {%- set raw_key = arg_dict['unique_key'] -%}
     {%- set keys = [raw_key] if raw_key is string else raw_key -%}
-    {%- set columns = durable.merged_columns(target, source) -%}
+    {#- dest_columns: the model's columns, once the package's process_schema_changes found them
+        to be its table's (overrides/schema_changes.sql); its table's with on_schema_change
+        'ignore', as dbt has it. -#}
+    {%- set tracker = durable.change_tracker_column() -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | map('lower')
+        | reject('equalto', tracker) | list -%}
     {%- set quoted = [] -%}
     {%- for column in columns -%}{%- do quoted.append(adapter.quote(column)) -%}{%- endfor -%}
     {%- set tracker = durable.change_tracker_column() -%}
@@ -63,30 +69,6 @@
         '{{ invocation_id }}'
     )
 {%- endmacro %}
-
-
-{% macro merged_columns(target, source) %}
-    {#- The model's columns (lower case), once they are checked to be its table's. -#}
-    {%- set tracker = durable.change_tracker_column() -%}
-    {%- set model_columns = adapter.get_columns_in_relation(source)
-        | map(attribute='name') | map('lower') | list -%}
-    {%- set table_columns = adapter.get_columns_in_relation(target)
-        | map(attribute='name') | map('lower') | reject('equalto', tracker) | list -%}
-    {%- set added = model_columns | reject('in', table_columns) | list -%}
-    {%- set removed = table_columns | reject('in', model_columns) | list -%}
-    {%- if added or removed -%}
-        {{ exceptions.raise_compiler_error(
-            model.name ~ ": the model's columns changed ("
-            ~ (('new: ' ~ added | join(', ')) if added else '')
-            ~ ('; ' if added and removed else '')
-            ~ (('removed: ' ~ removed | join(', ')) if removed else '')
-            ~ ") but its table " ~ target ~ " has the old ones, and a merge would leave earlier"
-            ~ " rows without them. Roll the change out with a full refresh of the model:"
-            ~ " durable run --full-refresh --select " ~ model.name
-        ) }}
-    {%- endif -%}
-    {{ return(model_columns) }}
-{% endmacro %}
 
 
 {% macro change_tracker_column() %}{{ return('_invocation_id') }}{% endmacro %}
