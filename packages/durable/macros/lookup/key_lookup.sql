@@ -15,7 +15,7 @@
     - `durable.has_key_in(relation, key, keys)`: the same as a condition on `relation`'s rows, for a
       DELETE (the `hash_delete_insert` strategy, packages/durable/macros/strategies/durable_merge.sql).
     - `durable.rowids_with_keys(relation, key, keys)`: the DuckDB rowids of those rows, found by the
-      hash column alone (also what `hash_merge` matches its target's rows by);
+      hash column alone;
       `durable.key_hash_column(key)` names that column, `durable.stores_key_hash(relation, key)` says whether
       a table has it.
 
