@@ -8,6 +8,9 @@ CI_MK_INCLUDED := 1
 LINT_DIR := target/lint
 LINT_ENV := DURABLE_DUCKDB_PATH=$(CURDIR)/$(LINT_DIR)/lint.duckdb
 SQL_PATHS := $(wildcard models tests/*.sql snapshots analyses macros)
+# Example projects beside the reference one (docs/ADOPTING.md): linted and governed like it, each
+# with its own profile, from its own folder.
+EXAMPLES := examples/bikeshare
 # The production manifest slim CI compares with (docs/CI.md: where it comes from).
 PROD_STATE_DIR ?= $(or $(DURABLE_PROD_STATE_DIR),data/prod-state)
 PROD_MANIFEST ?= target/manifest.json
@@ -17,17 +20,34 @@ PROD_MANIFEST ?= target/manifest.json
 ## Everything CI checks before any build: SQL style, Python style, governance.
 lint: lint-sql lint-python governance
 
-lint-sql: setup
+lint-sql: setup $(EXAMPLES:%=%/dbt_packages/.installed)
 	@mkdir -p $(LINT_DIR)
 	$(LINT_ENV) $(BIN)/sqlfluff lint $(SQL_PATHS) --processes 2 --disable-progress-bar
+	@for example in $(EXAMPLES); do \
+		echo "sqlfluff lint $$example"; \
+		(cd $$example && DBT_PROFILES_DIR=. DURABLE_DUCKDB_PATH=$(CURDIR)/$(LINT_DIR)/example.duckdb \
+			$(CURDIR)/$(BIN)/sqlfluff lint models tests macros --processes 2 \
+			--disable-progress-bar) || exit 1; \
+	done
 
 lint-python: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## Descriptions, primary keys, layer names, marts never reading sources (from the manifest).
-governance: parse
+governance: parse $(EXAMPLES:%=%/dbt_packages/.installed)
 	$(BIN)/python scripts/check_governance.py --manifest target/manifest.json
+	@for example in $(EXAMPLES); do \
+		echo "governance $$example"; \
+		(cd $$example && DBT_PROFILES_DIR=. $(CURDIR)/$(BIN)/dbt $(PARSE_FLAGS) parse \
+			--no-partial-parse && $(CURDIR)/$(BIN)/python $(CURDIR)/scripts/check_governance.py \
+			--manifest target/manifest.json) || exit 1; \
+	done
+
+# An example installs the durable package from this repository like the root project does.
+$(EXAMPLES:%=%/dbt_packages/.installed): %/dbt_packages/.installed: %/packages.yml %/package-lock.yml $(STAMP)
+	cd $* && DBT_PROFILES_DIR=. $(CURDIR)/$(BIN)/dbt deps --quiet
+	touch $@
 
 # What dbt only warns about at parse but loses what a YAML file says fails the parse: a key
 # given twice in one file (a second `unit_tests:` silently drops the first one's tests) and a
