@@ -36,7 +36,6 @@ DBT_FILES = (
     "packages",
     "models",
     "macros",
-    "tests/assert_every_delivered_row_is_accounted_for.sql",
     "snapshots",
     "seeds",
 )
