@@ -4,7 +4,8 @@ Run `dbt parse` first (it writes target/manifest.json), then:
 
     python scripts/check_governance.py [--manifest target/manifest.json] [--catalog PATH]
 
-Checks, for every model of the project:
+Checks, for every model of the project and of the durable package (its models are built in
+the project's warehouse like the project's own):
   description   the model and each of its columns have a description. Columns are those declared
                 in YAML; with --catalog (a catalog.json from `dbt docs generate`) the model's actual
                 columns in the warehouse are checked too, so an undeclared column is reported.
@@ -14,7 +15,7 @@ Checks, for every model of the project:
                 intermediate/: int_*; marts/: fct_*, dim_*, agg_*; quarantine/: any name.
   layering      a mart never reads a source (sources are read once, in staging).
 
-And for every macro of the project and of the durable package (`macros:` in a _macros.yml):
+And for every macro of the project and of the package (`macros:` in a _macros.yml):
   macro docs    the macro has a description, and each argument of its signature an entry with a
                 type and a description (an entry for an argument it does not take is reported
                 too). Generic tests are their `test_<name>` macros. An engine implementation of
@@ -47,7 +48,7 @@ LAYER_NAMES = {
     ),
 }
 FREE_NAMED_FOLDERS = {"quarantine"}  # named for what they hold, not by layer
-# Packages whose macros must be documented, besides the root project's.
+# Packages whose models and macros must be documented, besides the root project's.
 DOCUMENTED_PACKAGES = {"durable"}
 DISPATCH = re.compile(
     r"""adapter\.dispatch\(\s*['"](?P<name>\w+)['"]\s*,\s*"""
@@ -220,13 +221,13 @@ def check_macro_docs(macro: dict, dispatched: set[tuple[str, str]]) -> list[str]
     return problems
 
 
-def _macro_file(macro: dict, project: str | None) -> str:
-    """The macro's file from the repository root: a local package (dbt_packages/<name>, a
-    symlink `dbt deps` makes) is named by its own folder, e.g. packages/durable/macros/..."""
-    path = macro["original_file_path"]
-    if macro["package_name"] == project:
+def _node_file(node: dict, project: str | None) -> str:
+    """The model's or macro's file from the repository root: a local package (dbt_packages/<name>,
+    a symlink `dbt deps` makes) is named by its own folder, e.g. packages/durable/macros/..."""
+    path = node["original_file_path"]
+    if node["package_name"] == project:
         return path
-    installed = Path("dbt_packages") / macro["package_name"]
+    installed = Path("dbt_packages") / node["package_name"]
     if installed.is_symlink():
         target, here = installed.resolve(), Path.cwd().resolve()
         if target.is_relative_to(here):
@@ -244,12 +245,13 @@ def offenders(manifest: dict, catalog: dict | None = None) -> list[str]:
     """Every problem found, as `<check>: <file> (<model>): <problem>` lines (for a macro,
     `macro docs: <file> (<package>.<macro>): <problems>`, one line per macro)."""
     project = manifest["metadata"].get("project_name")
+    packages = DOCUMENTED_PACKAGES | ({project} if project else set())
     tests = _tests_by_model(manifest)
     found = []
     for unique_id, model in sorted(manifest["nodes"].items()):
-        if model["resource_type"] != "model" or (project and model["package_name"] != project):
+        if model["resource_type"] != "model" or (project and model["package_name"] not in packages):
             continue
-        where = f"{model['original_file_path']} ({model['name']})"
+        where = f"{_node_file(model, project)} ({model['name']})"
         for check, problems in (
             ("description", check_descriptions(model, catalog)),
             ("primary key", check_primary_key(model, tests[unique_id])),
@@ -266,7 +268,7 @@ def offenders(manifest: dict, catalog: dict | None = None) -> list[str]:
     for macro in by_file:
         problems = check_macro_docs(macro, dispatched)
         if problems:
-            where = f"{_macro_file(macro, project)} ({macro['package_name']}.{macro['name']})"
+            where = f"{_node_file(macro, project)} ({macro['package_name']}.{macro['name']})"
             found.append(f"macro docs: {where}: {'; '.join(problems)}")
     return found
 

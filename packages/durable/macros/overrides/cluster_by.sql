@@ -22,8 +22,9 @@
         {%- set compiled_code = 'select * from (' ~ compiled_code ~ ') as unordered order by '
             ~ columns -%}
     {%- endif -%}
-    {#- dbt-duckdb's own macro: unqualified, the name resolves to the adapter's, not this. -#}
-    {{ return(duckdb__create_table_as(
+    {#- dbt-duckdb's own macro. Unqualified, the name would resolve to this one for the
+        package's own models (a package's macros come first for its nodes). -#}
+    {{ return(dbt.duckdb__create_table_as(
         temporary, relation, compiled_code, language, partitioned_by, sorted_by
     )) }}
 {%- endmacro %}

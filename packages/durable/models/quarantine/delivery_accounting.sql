@@ -1,9 +1,11 @@
+{{ config(enabled=var('base_models', []) | length > 0) }}
+
 {#-
     One row per file of the landing zone. For each delivery: rows delivered (CSV records,
     counted by the loader independently of the engine's reader) against rows loaded into the
     raw tables and rows quarantined; every row is one or the other, and a file quarantined
     whole counts all its rows as quarantined.
-    `tests/assert_every_delivered_row_is_accounted_for.sql` checks it for every delivery.
+    Its test `every_delivered_row_is_accounted_for` checks it for every delivery.
     Files that are not deliveries (held until their day, or reported) are listed with their
     reason and no row counts, so nothing in the landing zone goes unseen.
 -#}

@@ -1,5 +1,6 @@
 {{
     config(
+        enabled=var('base_models', []) | length > 0,
         incremental_strategy='delete+insert',
         unique_key='_source_file',
     )
@@ -8,26 +9,19 @@
 {#-
     Rows each landed file put into the raw tables, valid or not, counted once per load of the
     file (a re-delivered file is counted again) instead of re-counting all history every run.
+    The base models are the project's var `base_models` (macros/quarantine/landed_models.sql).
 -#}
-{#- One entity a line: a new source table is one more line. -#}
-{%- set entities = [
-    'customers',
-    'orders',
-    'items',
-    'products',
-    'stores',
-    'supplies',
-] -%}
+{%- set base_models = durable.base_models() -%}
 
 with
-{% for entity in entities %}
-{{ entity }}_rows as (
+{% for base in base_models %}
+{{ base.name }}_counted as (
     select
         _source_file,
         count(*) as rows_in_raw,
         sum(case when invalid_reason is null then 1 else 0 end) as rows_valid,
         max(_loaded_at) as _loaded_at
-    from {{ ref('base_jaffle__' ~ entity) }}
+    from {{ base.relation }}
     {% if is_incremental() -%}
     where {{ durable.loaded_after_target() }}
     {%- endif %}
@@ -47,8 +41,8 @@ landed_files as (
 ),
 
 unioned as (
-    {% for entity in entities %}
-    select * from {{ entity }}_rows
+    {% for base in base_models %}
+    select * from {{ base.name }}_counted
     union all
     {% endfor %}
     select * from landed_files
