@@ -26,7 +26,7 @@ lint-sql: setup $(EXAMPLES:%=%/dbt_packages/.installed)
 	@for example in $(EXAMPLES); do \
 		echo "sqlfluff lint $$example"; \
 		(cd $$example && DBT_PROFILES_DIR=. DURABLE_DUCKDB_PATH=$(CURDIR)/$(LINT_DIR)/example.duckdb \
-			$(CURDIR)/$(BIN)/sqlfluff lint models tests macros --processes 2 \
+			$(CURDIR)/$(BIN)/sqlfluff lint $$(ls -d models tests macros 2>/dev/null) --processes 2 \
 			--disable-progress-bar) || exit 1; \
 	done
 
