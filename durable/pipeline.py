@@ -15,6 +15,7 @@ from durable.config import Settings
 from durable.engines import Engine, engine_for
 from durable.landing.accounting import LoadReport
 from durable.landing.zone import discover
+from durable.selection import with_seeds_read
 from durable.sources import SourceTable, load_source_tables
 
 
@@ -64,7 +65,7 @@ def process_window(
     if full_refresh:
         args.append("--full-refresh")
     if select:
-        args += ["--select", *select]
+        args += ["--select", *with_seeds_read(select)]
     variables = dbt.window_vars(start, end, lookback_days)
     outcome = dbt.invoke(settings, args, variables, quiet=quiet)
     return WindowResult(start, end, report, outcome)

@@ -71,6 +71,18 @@ def build_selection(
     return ["--select", *tests, *feeds, *ledger, *changed]
 
 
+def with_seeds_read(select: list[str]) -> list[str]:
+    """A selection and the seeds its nodes read (`+<selector>,resource_type:seed`): a seed is a
+    table like any model's, so a build of part of the project in a schema that never held it
+    (a new audit schema, a test's) must build it too, or the models reading it fail."""
+    seeds = [
+        f"{selector if selector[:1] in '+@' else '+' + selector},resource_type:seed"
+        for selector in select
+        if not selector.startswith("--")
+    ]
+    return [*select, *seeds]
+
+
 def code_fingerprint(settings: Settings) -> str | None:
     """A digest of the code a build runs: every file dbt parsed (the project's and dbt's own
     macros), the environment variables they read, dbt_project.yml and profiles.yml, the target

@@ -8,16 +8,16 @@ with products as (
 ),
 
 price_versions as (
-    {{ durable.latest_version('products', ['product_sku', 'updated_at']) }}
+    {{ durable.latest_version('products', ['sku', 'updated_at']) }}
 ),
 
 spans as (
     select
-        product_sku,
-        price_cents,
+        sku as product_sku,
+        price as price_cents,
         updated_at as valid_from,
-        lead(updated_at) over (partition by product_sku order by updated_at) as valid_to,
-        row_number() over (partition by product_sku order by updated_at) = 1 as is_first_price
+        lead(updated_at) over (partition by sku order by updated_at) as valid_to,
+        row_number() over (partition by sku order by updated_at) = 1 as is_first_price
     from price_versions
 ),
 

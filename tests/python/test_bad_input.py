@@ -96,7 +96,7 @@ def assert_accounted(warehouse: Warehouse) -> None:
 @pytest.mark.parametrize(
     ("kind", "reason"),
     [
-        (FaultKind.MALFORMED_AMOUNT, "malformed amount: subtotal"),
+        (FaultKind.MALFORMED_AMOUNT, "malformed bigint: subtotal"),
         (FaultKind.MALFORMED_TIMESTAMP, "malformed timestamp: ordered_at"),
         (FaultKind.MALFORMED_BOOLEAN, "malformed boolean: perishable"),
     ],
@@ -138,14 +138,14 @@ def test_3_conflicting_duplicates_are_both_quarantined(week: FaultyWeek) -> None
 @pytest.mark.parametrize(
     ("kind", "reason"),
     [
-        (FaultKind.NEGATIVE_VALUE, "impossible value: negative amount"),
+        (FaultKind.NEGATIVE_VALUE, "impossible value: subtotal below 0"),
         (
             FaultKind.FUTURE_DATE,
-            "impossible value: updated_at before the shop opened or in the future",
+            "impossible value: updated_at before earliest_event_date or in the future",
         ),
         (
             FaultKind.PAST_DATE,
-            "impossible value: updated_at before the shop opened or in the future",
+            "impossible value: updated_at before earliest_event_date or in the future",
         ),
     ],
 )

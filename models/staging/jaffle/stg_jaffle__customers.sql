@@ -7,10 +7,24 @@
     )
 }}
 
-with customers as (
+with renamed_customers as {{ durable.inline_cte() }} (
+    {#- Every delivered version, under the project's names. -#}
+    select
+        id as customer_id,
+        name as customer_name,
+        updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        invalid_reason
+    from {{ ref('base_jaffle__customers') }}
+),
+
+customers as (
     {#- Per key: its new versions and the one kept; every version on a full refresh
         (macros/incremental_staging.sql). -#}
-    {{ durable.versions_to_rank(ref('base_jaffle__customers'), 'customer_id', [
+    {{ durable.versions_to_rank('renamed_customers', 'customer_id', [
         'customer_id',
         'customer_name',
         'updated_at',

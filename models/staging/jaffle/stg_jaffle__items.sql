@@ -8,10 +8,25 @@
     )
 }}
 
-with items as (
+with renamed_items as {{ durable.inline_cte() }} (
+    {#- Every delivered version, under the project's names. -#}
+    select
+        id as order_item_id,
+        order_id,
+        sku as product_sku,
+        updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        invalid_reason
+    from {{ ref('base_jaffle__items') }}
+),
+
+items as (
     {#- Per key: its new versions and the one kept; every version on a full refresh
         (macros/incremental_staging.sql). -#}
-    {{ durable.versions_to_rank(ref('base_jaffle__items'), 'order_item_id', [
+    {{ durable.versions_to_rank('renamed_items', 'order_item_id', [
         'order_item_id',
         'order_id',
         'product_sku',

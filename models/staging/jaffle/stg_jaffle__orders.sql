@@ -8,10 +8,30 @@
     )
 }}
 
-with orders as (
+with renamed_orders as {{ durable.inline_cte() }} (
+    {#- Every delivered version, under the project's names. -#}
+    select
+        id as order_id,
+        customer as customer_id,
+        store_id,
+        ordered_at,
+        subtotal as subtotal_cents,
+        tax_paid as tax_paid_cents,
+        order_total as order_total_cents,
+        status as order_status,
+        updated_at,
+        _source_file,
+        _delivery_date,
+        _row_number,
+        _loaded_at,
+        invalid_reason
+    from {{ ref('base_jaffle__orders') }}
+),
+
+orders as (
     {#- Per key: its new versions and the one kept; every version on a full refresh
         (macros/incremental_staging.sql). -#}
-    {{ durable.versions_to_rank(ref('base_jaffle__orders'), 'order_id', [
+    {{ durable.versions_to_rank('renamed_orders', 'order_id', [
         'order_id',
         'customer_id',
         'store_id',

@@ -4,18 +4,18 @@ with products as (
 ),
 
 latest_products as (
-    {{ durable.latest_version('products', ['product_sku']) }}
+    {{ durable.latest_version('products', ['sku']) }}
 ),
 
 final as (
     select
-        product_sku,
-        product_name,
-        product_type,
-        product_description,
-        price_cents,
-        product_type = 'jaffle' as is_food_item,
-        product_type = 'beverage' as is_drink_item,
+        sku as product_sku,
+        name as product_name,
+        type as product_type,
+        description as product_description,
+        price as price_cents,
+        type = 'jaffle' as is_food_item,
+        type = 'beverage' as is_drink_item,
         updated_at,
         _source_file,
         _delivery_date,

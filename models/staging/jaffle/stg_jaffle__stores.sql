@@ -4,13 +4,13 @@ with stores as (
 ),
 
 latest_stores as (
-    {{ durable.latest_version('stores', ['store_id']) }}
+    {{ durable.latest_version('stores', ['id']) }}
 ),
 
 final as (
     select
-        store_id,
-        store_name,
+        id as store_id,
+        name as store_name,
         opened_at,
         tax_rate,
         updated_at,

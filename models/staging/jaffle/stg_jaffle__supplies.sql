@@ -4,17 +4,17 @@ with supplies as (
 ),
 
 latest_supplies as (
-    {{ durable.latest_version('supplies', ['supply_id', 'product_sku']) }}
+    {{ durable.latest_version('supplies', ['id', 'sku']) }}
 ),
 
 final as (
     select
-        supply_id || ':' || product_sku as product_supply_id,
-        supply_id,
-        product_sku,
-        supply_name,
-        supply_cost_cents,
-        is_perishable,
+        id || ':' || sku as product_supply_id,
+        id as supply_id,
+        sku as product_sku,
+        name as supply_name,
+        cost as supply_cost_cents,
+        perishable as is_perishable,
         updated_at,
         _source_file,
         _delivery_date,

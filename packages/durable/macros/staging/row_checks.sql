@@ -1,11 +1,11 @@
 {#
-    Row-level checks shared by the base models. Each `is_...` macro returns a boolean SQL
-    expression; the base model turns the first that holds into the row's `invalid_reason`, and the
-    row is quarantined. `conflicting_duplicates` is the query behind `is_conflicting_duplicate`.
+    Row-level checks of the base models (base_model.sql). Each `is_...` macro returns a boolean
+    SQL expression; the base model turns the first that holds into the row's `invalid_reason`,
+    and the row is quarantined. `conflicting_duplicates` is the query behind `is_conflicting_duplicate`.
 #}
 
 {#
-    Conflicting duplicates: the same key and updated_at twice in one delivery, with different
+    Conflicting duplicates: the same key and event time twice in one delivery, with different
     values. Neither can be trusted, so every row of that version is quarantined and the key keeps
     its previous version. A base model finds them in a CTE named `conflicting_duplicates`:
 
@@ -23,15 +23,15 @@
     34 s against 107 s to build the orders' base model, 29 s with no check at all.
 #}
 
-{% macro delivered_version(key_columns) -%}
-    {#- What identifies one delivered version of a key: the key, its updated_at, its file. -#}
-    {{ return(key_columns + ['updated_at', '_source_file']) }}
+{% macro delivered_version(key_columns, event_time='updated_at') -%}
+    {#- What identifies one delivered version of a key: the key, its event time, its file. -#}
+    {{ return(key_columns + [event_time, '_source_file']) }}
 {%- endmacro %}
 
 
-{% macro conflicting_duplicates(relation, key_columns, value_columns) -%}
-    {#- The conflicting versions of `relation`, as durable.delivered_version(key_columns) columns. -#}
-    {%- set version = durable.delivered_version(key_columns) -%}
+{% macro conflicting_duplicates(relation, key_columns, value_columns, event_time='updated_at') -%}
+    {#- The conflicting versions of `relation`, as durable.delivered_version(...) columns. -#}
+    {%- set version = durable.delivered_version(key_columns, event_time) -%}
     select {{ version | join(', ') }} from {{ relation }}
     where {{ durable.row_hash(version) }} in (
         select {{ durable.row_hash(version) }} from {{ relation }}
@@ -43,8 +43,8 @@
 {%- endmacro %}
 
 
-{% macro is_conflicting_duplicate(key_columns) -%}
-    ({{ durable.delivered_version(key_columns) | join(', ') }}) in (
+{% macro is_conflicting_duplicate(key_columns, event_time='updated_at') -%}
+    ({{ durable.delivered_version(key_columns, event_time) | join(', ') }}) in (
         select * from conflicting_duplicates
     )
 {%- endmacro %}

@@ -1,0 +1,173 @@
+{#
+    A base model generated from its source table's YAML: every delivered row, typed, with the
+    reason it cannot be used (`invalid_reason`, null when it can). The model is one line,
+
+        {{ durable.base_model(source('jaffle', 'orders')) }}
+
+    and the table's YAML says everything else:
+
+    - every column, under its delivered name: a column with `meta.type` is cast to it
+      (`durable.try_cast_as`), and a value that does not parse (empty included) is
+      `malformed <type>: <column>`; any other column is text, trimmed, empty as null. A typed
+      column keeps its delivered text too, as `<column>_delivered`;
+    - `meta.primary_key`: a key column empty is `missing key: <column>`; the same key and event
+      time twice in one file with other values is a conflicting duplicate (row_checks.sql);
+    - the event time (`meta.event_time`, else the source's `meta.durable.event_time`, else
+      `updated_at`) and every other timestamp column must be possible times
+      (`durable.is_impossible_time`);
+    - a column's `meta.required: true` (`missing value: <column>`), `meta.min` and `meta.max`
+      (`impossible value: ...`), and `meta.accepted_values: {ref: <seed or model>, column: ...}`
+      (`unknown <column>`; the model declares the dependency: `-- depends_on: {{ ref(...) }}`).
+
+    The first check that fails is the reason, in that order. Renames belong to the staging
+    model that reads the base model. A daily run reads only the files loaded since the last
+    one (`durable.loaded_after_target()`; the folder config makes base models incremental).
+    At parse time (`execute` false) the graph is empty: the query is a placeholder, and the
+    `source()` call in the model is what gives dbt the dependency.
+#}
+{% macro base_model(source_relation) %}
+    {%- if not execute -%}
+        {{ return('select * from ' ~ source_relation) }}
+    {%- endif -%}
+    {%- set table = durable.source_table(source_relation) -%}
+    {%- set meta = durable.merged_meta(table) -%}
+    {%- set key_columns = meta.get('primary_key', []) -%}
+    {%- set event_time = meta.get('event_time')
+        or table.source_meta.get('durable', {}).get('event_time') or 'updated_at' -%}
+    {%- if not key_columns -%}
+        {{ exceptions.raise_compiler_error(
+            "base_model: source table " ~ table.source_name ~ "." ~ table.name
+            ~ " has no meta.primary_key"
+        ) }}
+    {%- endif -%}
+
+    {%- set typed = [] -%}
+    {%- set delivered = [] -%}
+    {%- set missing = [] -%}
+    {%- set malformed = [] -%}
+    {%- set unknown = [] -%}
+    {%- set out_of_range = [] -%}
+    {%- set impossible = [] -%}
+    {%- set value_columns = [] -%}
+    {%- for key in key_columns -%}
+        {%- do missing.append((key ~ ' is null', 'missing key: ' ~ key)) -%}
+    {%- endfor -%}
+    {%- for column in table.columns.values() -%}
+        {%- set name = column.name -%}
+        {%- set column_meta = durable.merged_meta(column) -%}
+        {%- set data_type = column_meta.get('type') -%}
+        {%- if data_type -%}
+            {%- set type_name = (data_type | string).split('(')[0] | trim | lower -%}
+            {%- do typed.append(
+                durable.try_cast_as('source.' ~ name, data_type) | trim ~ ' as ' ~ name
+            ) -%}
+            {%- do delivered.append('source.' ~ name ~ ' as ' ~ name ~ '_delivered') -%}
+            {%- do malformed.append(
+                (name ~ ' is null', 'malformed ' ~ type_name ~ ': ' ~ name)
+            ) -%}
+            {%- if type_name in ('timestamp', 'date') or name == event_time -%}
+                {%- do impossible.append((
+                    durable.is_impossible_time(name) | trim,
+                    'impossible value: ' ~ name ~ ' before earliest_event_date or in the future',
+                )) -%}
+            {%- endif -%}
+        {%- else -%}
+            {%- do typed.append("nullif(trim(source." ~ name ~ "), '') as " ~ name) -%}
+        {%- endif -%}
+        {%- if column_meta.get('required') and name not in key_columns -%}
+            {%- do missing.append((name ~ ' is null', 'missing value: ' ~ name)) -%}
+        {%- endif -%}
+        {%- set accepted = column_meta.get('accepted_values') -%}
+        {%- if accepted -%}
+            {%- do unknown.append((
+                name ~ ' is null or ' ~ name ~ ' not in (select accepted.'
+                ~ accepted['column'] ~ ' from ' ~ ref(accepted['ref']) ~ ' as accepted)',
+                'unknown ' ~ name,
+            )) -%}
+        {%- endif -%}
+        {%- set low, high = column_meta.get('min'), column_meta.get('max') -%}
+        {%- if low is not none and high is not none -%}
+            {%- do out_of_range.append((
+                name ~ ' < ' ~ low ~ ' or ' ~ name ~ ' > ' ~ high,
+                'impossible value: ' ~ name ~ ' outside ' ~ low ~ '..' ~ high,
+            )) -%}
+        {%- elif low is not none -%}
+            {%- do out_of_range.append(
+                (name ~ ' < ' ~ low, 'impossible value: ' ~ name ~ ' below ' ~ low)
+            ) -%}
+        {%- elif high is not none -%}
+            {%- do out_of_range.append(
+                (name ~ ' > ' ~ high, 'impossible value: ' ~ name ~ ' above ' ~ high)
+            ) -%}
+        {%- endif -%}
+        {%- if name not in key_columns and name != event_time -%}
+            {%- do value_columns.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set checks = missing + malformed + unknown + out_of_range + impossible %}
+
+with source as {{ durable.inline_cte() }} (
+    select * from {{ source_relation }}
+    {%- if is_incremental() %}
+    where {{ durable.loaded_after_target() }}
+    {%- endif %}
+),
+
+typed as {{ durable.inline_cte() }} (
+    select
+        {%- for expression in typed %}
+        {{ expression }},
+        {%- endfor %}
+        source._source_file,
+        source._delivery_date,
+        source._row_number,
+        source._loaded_at
+        {%- for expression in delivered %},
+        {{ expression }}
+        {%- endfor %}
+    from source
+),
+
+conflicting_duplicates as (
+    {{ durable.conflicting_duplicates('typed', key_columns, value_columns, event_time) }}
+),
+
+checked as (
+    select
+        *,
+        case
+            {%- for condition, reason in checks %}
+            when {{ condition }}
+                then '{{ reason }}'
+            {%- endfor %}
+            when {{ durable.is_conflicting_duplicate(key_columns, event_time) }}
+                then 'conflicting duplicate: same {{ key_columns | join(", ") }} and {{ event_time }}, different values'
+        end as invalid_reason
+    from typed
+)
+
+select * from checked
+{%- endmacro %}
+
+
+{% macro source_table(relation) %}
+    {#- The graph node of the source table `relation` was made from (by `source()`). -#}
+    {%- for node in graph.sources.values() -%}
+        {%- if node.identifier | lower == relation.identifier | lower
+            and node.schema | lower == relation.schema | lower -%}
+            {{ return(node) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error(
+        "durable: " ~ relation ~ " is not a source table of the project; pass source('...', '...')"
+    ) }}
+{% endmacro %}
+
+
+{% macro merged_meta(node) %}
+    {#- A node's `meta`, or `config.meta` where dbt 1.10 moved it; both when both are given. -#}
+    {%- set merged = {} -%}
+    {%- do merged.update(node.get('meta') or {}) -%}
+    {%- do merged.update((node.get('config') or {}).get('meta') or {}) -%}
+    {{ return(merged) }}
+{% endmacro %}
