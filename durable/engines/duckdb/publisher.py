@@ -156,16 +156,15 @@ class DuckDBPublisher:
         """Rows each incremental model inserted or changed, read from `_invocation_id`."""
         if not invocations:
             return {}
-        schema = self.settings.schema
         placeholders = ", ".join("?" for _ in invocations)
         changed = {}
         with duckdb.connect(str(self.audit_path)) as con:
+            # Every schema of the file: a profile may build its models outside DURABLE_SCHEMA.
             tables = con.execute(
-                "select table_name from duckdb_columns() "
-                "where schema_name = ? and column_name = '_invocation_id'",
-                [schema],
+                "select schema_name, table_name from duckdb_columns() "
+                "where database_name = current_database() and column_name = '_invocation_id'"
             ).fetchall()
-            for (table,) in tables:
+            for schema, table in tables:
                 changed[table] = con.execute(
                     f"select count(*) from {qualified(con, schema)}.{quote(table)} "
                     f"where _invocation_id in ({placeholders})",
