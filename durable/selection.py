@@ -78,7 +78,6 @@ def with_seeds_read(select: list[str]) -> list[str]:
     seeds = [
         f"{selector if selector[:1] in '+@' else '+' + selector},resource_type:seed"
         for selector in select
-        if not selector.startswith("--")
     ]
     return [*select, *seeds]
 

@@ -16,6 +16,7 @@ from durable.selection import (
     UNIT_TESTS_PASSED,
     build_arguments,
     code_fingerprint,
+    with_seeds_read,
 )
 
 DAY = date(2024, 3, 2)
@@ -75,3 +76,15 @@ def test_every_table_each_load_writes_is_selected_every_day(tmp_path: Path) -> N
     state = production_state(tmp_path, "x")
     arguments = build_arguments(LoadReport(sources=["jaffle"]), DAY, DAY, state, "x", True)
     assert all(f"source:{LEDGER_SOURCE}.{name}+" in arguments for name in LEDGER_TABLES)
+
+
+def test_a_selected_build_builds_the_seeds_its_nodes_read() -> None:
+    # A models-only build in a fresh schema (the Spark tests') needs the seeds models read.
+    assert with_seeds_read(["resource_type:model"]) == [
+        "resource_type:model",
+        "+resource_type:model,resource_type:seed",
+    ]
+    assert with_seeds_read(["+fct_orders", "@stg_orders"])[2:] == [
+        "+fct_orders,resource_type:seed",
+        "@stg_orders,resource_type:seed",
+    ]

@@ -2,7 +2,7 @@
     A base model generated from its source table's YAML: every delivered row, typed, with the
     reason it cannot be used (`invalid_reason`, null when it can). The model is one line,
 
-        {{ durable.base_model(source('jaffle', 'orders')) }}
+        {{ durable.base_model(source('shop', 'orders')) }}
 
     and the table's YAML says everything else:
 
@@ -19,7 +19,8 @@
       (`impossible value: ...`), and `meta.accepted_values: {ref: <seed or model>, column: ...}`
       (`unknown <column>`; the model declares the dependency: `-- depends_on: {{ ref(...) }}`).
 
-    The first check that fails is the reason, in that order. Renames belong to the staging
+    The first check that fails is the reason: missing key, missing value, malformed, unknown,
+    out of range, impossible time, conflicting duplicate. Renames belong to the staging
     model that reads the base model. A daily run reads only the files loaded since the last
     one (`durable.loaded_after_target()`; the folder config makes base models incremental).
     At parse time (`execute` false) the graph is empty: the query is a placeholder, and the
