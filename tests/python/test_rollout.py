@@ -15,8 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from checks import AUDIT_COLUMNS, MARTS, relation_checksum
+from checks import AUDIT_COLUMNS, MARTS, query_function, relation_checksum
+from conftest import connect
 from durable.config import Settings
+from durable.dbt import forget_manifest
+from durable.engines import publisher_for
 from durable.errors import BadInput, ExitCode
 from durable.ledger import Ledger, WindowRow
 from durable.pipeline import process_window
@@ -224,3 +227,31 @@ def test_a_rollout_selecting_nothing_is_bad_input(production: Production) -> Non
     with pytest.raises(BadInput, match="takes no --date"):
         requested_rollout(full_refresh=True, select=["fct_orders"], window_given=True)
     assert requested_rollout(True, ["fct_orders dim_stores"], False) == ["fct_orders", "dim_stores"]
+
+
+@pytest.mark.postgres
+def test_a_rollout_publishes_by_schema_swap_on_postgres(
+    jafgen_cache: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """PostgreSQL's builds run the whole project: a rollout refreshes all of it in the audit
+    schema and publishes by the same schema swap as a window."""
+    server = request.getfixturevalue("postgres_server")
+    plan = DeliveryPlan.build(seed=11, days=6, cache_dir=jafgen_cache)
+    copy_project(tmp_path)
+    production = Production(tmp_path)
+    settings = server.new_database(production.settings)
+    plan.land(settings.landing_dir, only=plan.delivery_dates[0])
+    first = Runner(settings, progress="quiet").run()
+    assert first.exit_code == ExitCode.OK, first.failure
+
+    production.add_is_large_order()
+    forget_manifest(publisher_for(settings).audit_settings())  # as a new process would
+    rolled = Runner(settings, progress="quiet").run(full_refresh=["fct_orders"])
+    assert rolled.exit_code == ExitCode.OK, rolled.failure
+    with connect(settings) as con:
+        rows, filled = query_function(con)(
+            "select count(*), count(is_large_order) from analytics.fct_orders"
+        )[0]
+    assert rows > 0 and filled == rows
+    assert publisher_for(settings).published_runs() == {first.run_id, rolled.run_id}
+    assert Runner(settings, progress="quiet").run().windows == [], "nothing is due any more"
