@@ -22,7 +22,8 @@ from durable.engines import publisher_for
 from durable.errors import ExitCode
 from durable.landing.delivery import LandedFile
 from durable.landing.zone import Finding
-from durable.ledger import Ledger
+from durable.ledger import Ledger, WindowRow
+from durable.rollout import DELIVERIES, due_code_changes, due_line, names_line, requested_rollout
 from durable.runner import Runner, as_failure
 from durable.windows import due_dates, is_due, landing_zone, requested_windows
 
@@ -65,8 +66,21 @@ def run(
     progress: Annotated[
         str, typer.Option(help="auto (a bar on a terminal), plain, json or quiet.")
     ] = "auto",
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Roll out the code: rebuild the --select models (default: all) and everything "
+            "downstream from the whole history, test, publish.",
+        ),
+    ] = False,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", "-s", help="dbt selector of the models to --full-refresh."),
+    ] = None,
 ) -> None:
-    """Run the given windows, or with no window every window that is due, oldest first.
+    """Run the given windows, or with no window every window that is due, oldest first (a
+    change of the code alone is due too), or with --full-refresh a rollout of the code.
 
     Exit codes: 0 published; 2 tests or contracts failed (publish blocked); 3 transient faults
     outlasted the retries; 4 bad input (arguments, vars, a source's declaration or a rejected
@@ -74,12 +88,13 @@ def run(
     """
     try:
         windows = requested_windows(date, start, end)
+        selector = requested_rollout(full_refresh, select or [], windows is not None)
         runner = Runner(_settings(context), progress=progress)
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         failure = as_failure(error)
         err.print(f"[red]error[/red]: {escape(str(failure))}")
         raise typer.Exit(int(failure.exit_code)) from None
-    report = runner.run(windows, command=_command(date, start, end))
+    report = runner.run(windows, _command(date, start, end, selector), full_refresh=selector)
     if report.exit_code != ExitCode.OK:
         err.print(
             f"[red]{report.exit_code.name.lower()}[/red] (run {report.run_id}): "
@@ -87,10 +102,14 @@ def run(
         )
         raise typer.Exit(int(report.exit_code))
     if not report.windows:
-        err.print("nothing due: production holds every landed delivery")
+        err.print("nothing due: production holds every landed delivery and runs the project's code")
 
 
-def _command(date: str | None, start: str | None, end: str | None) -> str:
+def _command(
+    date: str | None, start: str | None, end: str | None, selector: list[str] | None
+) -> str:
+    if selector is not None:
+        return f"run --full-refresh --select {' '.join(selector)}"
     if date:
         return f"run --date {date}"
     if start or end:
@@ -108,13 +127,14 @@ def status(context: typer.Context, limit: int = 15) -> None:
         err.print(f"[red]error[/red]: {escape(str(as_failure(error)))}")
         raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
     try:
-        published = publisher_for(settings).published_files()
+        publisher = publisher_for(settings)
+        published = publisher.published_files()
         deliveries, findings = landing_zone(settings)
+        changes = due_code_changes(publisher.audit_settings(), settings.prod_state_dir)
     except Exception as error:  # noqa: BLE001 - status must still show the ledger
         out.print(Text(f"due: unknown ({as_failure(error)})"))
         return
-    due = due_dates(deliveries, published)
-    out.print("due: " + (", ".join(str(d) for d in due) if due else "nothing"))
+    out.print(Text("due: " + due_line(due_dates(deliveries, published), changes)))
     _show_landing_zone(deliveries, findings, published)
 
 
@@ -122,21 +142,28 @@ def _show_ledger(settings: Settings, limit: int) -> None:
     ledger = Ledger(settings.ledger_path)
     try:
         table = Table(title="run ledger (newest first)")
-        for column in ("run", "window", "state", "attempts", "tests", "rows changed", "failure"):
+        columns = ("run", "window", "state", "attempts", "tests", "rows changed", "code", "failure")
+        for column in columns:
             table.add_column(column)
         for w in ledger.windows(limit):
-            window = (
-                f"{w.window_start}"
-                if w.window_start == w.window_end
-                else f"{w.window_start}..{w.window_end}"
-            )
             tests = f"{w.tests_passed or 0} passed, {w.tests_failed or 0} failed"
             changed = ", ".join(f"{k}={v}" for k, v in (w.rows_changed or {}).items())
-            cells = (w.run_id, window, w.state, str(w.attempts), tests, changed, w.failure or "")
+            code = (w.code_fingerprint or "")[:12]
+            cells = (w.run_id, _window_cell(w), w.state, str(w.attempts), tests, changed, code)
+            cells += (w.failure or "",)
             table.add_row(*(Text(cell[:80]) for cell in cells))
         out.print(table)
     finally:
         ledger.close()
+
+
+def _window_cell(w: WindowRow) -> str:
+    """The days of a delivery window, or what a rollout rebuilt and why."""
+    if w.kind != DELIVERIES:
+        return f"{w.kind}: {names_line(w.rebuilt)}" if w.rebuilt else w.kind
+    start, end = w.window_start, w.window_end
+    days = f"{start}" if start == end else f"{start}..{end}"
+    return days + (f" + code: {names_line(w.rebuilt)}" if w.rebuilt else "")
 
 
 def _show_landing_zone(

@@ -18,6 +18,7 @@ from dbt.contracts.graph.manifest import Manifest
 from dbt_common.events.base_types import EventMsg
 
 from durable.config import Settings
+from durable.errors import BadInput
 
 # Parsed once per process and project: the window changes with every run, and passing it as
 # --vars would otherwise make dbt re-parse the whole project each time (about 2 s of 6).
@@ -153,6 +154,25 @@ def _invoke(
             )
         )
     return outcome
+
+
+def list_nodes(settings: Settings, args: Sequence[str]) -> list[tuple[str, str]]:
+    """`dbt ls` on the parsed project: (resource type, name) of the nodes `args` select. A
+    selector dbt refuses (bad syntax, an unreadable state manifest) is bad input, in one line."""
+    with _environment(settings):
+        runner = dbtRunner(manifest=_manifest(settings))
+        # `--quiet` still prints the list: the caller decides what the user sees.
+        result = runner.invoke(
+            ["--log-level", "none", "--no-write-json", "ls", *args]
+            + ["--output", "json", "--output-keys", "resource_type", "name"]
+            + ["--project-dir", str(settings.project_dir)]
+            + ["--profiles-dir", str(settings.project_dir)]
+        )
+    if not result.success:
+        lines = str(result.exception or "dbt ls failed").strip().splitlines()
+        raise BadInput(f"dbt ls {' '.join(args)}: {lines[-1] if lines else 'failed'}")
+    nodes = (json.loads(line) for line in result.result or [])
+    return sorted({(node["resource_type"], node["name"]) for node in nodes})
 
 
 def _key(settings: Settings) -> tuple[str, ...]:

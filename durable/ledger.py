@@ -4,6 +4,10 @@ SQLite in WAL mode, committed at every state change, so a run killed at any poin
 that say `running`. The next run holds the run lock, so any `running` row it finds belongs to a
 dead process: it is settled as `crashed` (or `published`, when production already carries the
 run's publication, which happens if the crash came after the atomic publish).
+
+A window row is a delivery window or a rollout of the code (durable/rollout.py): `kind` says
+which and why (`deliveries`, `code change`, `full refresh`), `rebuilt` what the code changed or
+the rollout named, `code_fingerprint` the code it built, which production runs once published.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ create table if not exists windows (
     tests_failed integer,
     failure text,
     audit_path text,
+    kind text not null default 'deliveries',  -- deliveries | code change | full refresh
+    rebuilt text,                 -- json: models the code changed or the rollout named
+    code_fingerprint text,        -- of the code built (durable/selection.py)
     primary key (run_id, window_start, window_end)
 );
 create table if not exists landing_findings (  -- held and reported paths already alerted on
@@ -52,6 +59,15 @@ create table if not exists landing_findings (  -- held and reported paths alread
     first_seen_at text not null
 );
 """
+
+
+# Columns later versions added to `windows`; a ledger from before gets them on opening.
+ADDED_COLUMNS = {
+    "kind": "text not null default 'deliveries'",
+    "rebuilt": "text",
+    "code_fingerprint": "text",
+}
+JSON_COLUMNS = ("rows_changed", "rebuilt")
 
 
 def now() -> str:
@@ -72,6 +88,9 @@ class WindowRow:
     tests_failed: int | None
     failure: str | None
     audit_path: str | None
+    kind: str = "deliveries"
+    rebuilt: list[str] | None = None
+    code_fingerprint: str | None = None
 
 
 class Ledger:
@@ -81,6 +100,10 @@ class Ledger:
         self.db.execute("pragma journal_mode = wal")
         self.db.execute("pragma synchronous = full")
         self.db.executescript(SCHEMA)
+        present = {row[1] for row in self.db.execute("pragma table_info(windows)")}
+        for column, declaration in ADDED_COLUMNS.items():
+            if column not in present:
+                self.db.execute(f"alter table windows add column {column} {declaration}")
 
     def close(self) -> None:
         self.db.close()
@@ -101,16 +124,17 @@ class Ledger:
             (now(), state, exit_code, failure, retries, run_id),
         )
 
-    def start_window(self, run_id: str, start: date, end: date) -> None:
+    def start_window(self, run_id: str, start: date, end: date, kind: str = "deliveries") -> None:
         self.db.execute(
-            "insert into windows (run_id, window_start, window_end, started_at, state) "
-            "values (?, ?, ?, ?, 'running')",
-            (run_id, start.isoformat(), end.isoformat(), now()),
+            "insert into windows (run_id, window_start, window_end, started_at, state, kind) "
+            "values (?, ?, ?, ?, 'running', ?)",
+            (run_id, start.isoformat(), end.isoformat(), now(), kind),
         )
 
     def update_window(self, run_id: str, start: date, end: date, **fields: object) -> None:
-        if "rows_changed" in fields and fields["rows_changed"] is not None:
-            fields["rows_changed"] = json.dumps(fields["rows_changed"], sort_keys=True)
+        for name in JSON_COLUMNS:
+            if fields.get(name) is not None:
+                fields[name] = json.dumps(fields[name], sort_keys=True)
         if fields.get("state") in ("published", "failed", "crashed"):
             fields.setdefault("finished_at", now())
         assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -142,7 +166,8 @@ class Ledger:
     def windows(self, limit: int = 50) -> list[WindowRow]:
         rows = self.db.execute(
             "select run_id, window_start, window_end, state, attempts, started_at, finished_at, "
-            "rows_changed, tests_passed, tests_failed, failure, audit_path from windows "
+            "rows_changed, tests_passed, tests_failed, failure, audit_path, kind, rebuilt, "
+            "code_fingerprint from windows "
             "order by started_at desc limit ?",
             (limit,),
         ).fetchall()
@@ -160,6 +185,9 @@ class Ledger:
                 r[9],
                 r[10],
                 r[11],
+                r[12],
+                json.loads(r[13]) if r[13] else None,
+                r[14],
             )
             for r in rows
         ]

@@ -20,8 +20,7 @@ import os
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -33,71 +32,36 @@ from durable.alerts import send_alert
 from durable.config import Settings
 from durable.engines import engine_for
 from durable.errors import (
-    AuditFailed,
     BadInput,
-    BuildError,
-    ExitCode,
-    RunFailure,
     TransientExhausted,
 )
 from durable.failpoints import failpoint
-from durable.landing.accounting import FileLoad
+from durable.landing.accounting import FileLoad, LoadReport
 from durable.landing.delivery import LandedFile
 from durable.landing.zone import Finding
 from durable.ledger import Ledger
 from durable.lock import run_lock
 from durable.progress import NodeProgress
+from durable.reports import RunReport, WindowReport, as_failure, classify_failure
 from durable.retry import TransientError, is_transient, policy
+from durable.rollout import (
+    CODE_CHANGE,
+    DELIVERIES,
+    FULL_REFRESH,
+    Rollout,
+    code_changes,
+    due_code_changes,
+    files_digest,
+    incremental_models,
+    record_files_digest,
+    rollout_arguments,
+    selected_models,
+)
 from durable.selection import build_arguments, code_fingerprint, record_unit_tests_passed
 from durable.sources import SourceTable, load_source_tables
 from durable.windows import due_dates, landing_zone
 
 console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
-TEST_TYPES = ("test", "unit_test")
-
-
-@dataclass
-class WindowReport:
-    start: date
-    end: date
-    attempts: int = 0
-    nodes: dict[str, dbt.NodeOutcome] = field(default_factory=dict)
-    invocations: list[str] = field(default_factory=list)
-    rows_changed: dict[str, int] = field(default_factory=dict)
-    files_loaded: int = 0
-    quarantined: list[FileLoad] = field(default_factory=list)  # files set aside by this load
-    code_fingerprint: str | None = None  # of the code built: production records it on publish
-
-    @property
-    def tests_passed(self) -> int:
-        return sum(
-            1 for n in self.nodes.values() if n.resource_type in TEST_TYPES and n.status == "pass"
-        )
-
-    @property
-    def tests_failed(self) -> int:
-        return sum(
-            1
-            for n in self.nodes.values()
-            if n.resource_type in TEST_TYPES and n.status in ("fail", "error")
-        )
-
-
-@dataclass
-class RunReport:
-    run_id: str
-    windows: list[WindowReport] = field(default_factory=list)
-    exit_code: ExitCode = ExitCode.OK
-    failure: str | None = None
-    transient_retries: int = 0
-
-
-def as_failure(error: Exception) -> RunFailure:
-    """Any exception as a run failure of one line; a bug in the runner is an internal error."""
-    if isinstance(error, RunFailure):
-        return error
-    lines = str(error).strip().splitlines()
-    return RunFailure(f"internal error: {type(error).__name__}: {lines[0] if lines else ''}")
 
 
 class Runner:
@@ -111,12 +75,17 @@ class Runner:
         self.tables: list[SourceTable] = []  # the landed tables, read once per run
 
     def run(
-        self, windows: list[tuple[date, date]] | None = None, command: str = "run"
+        self,
+        windows: list[tuple[date, date]] | None = None,
+        command: str = "run",
+        full_refresh: list[str] | None = None,
     ) -> RunReport:
+        """The given windows; with none, every due one (or the code, when only it changed).
+        `full_refresh`: a dbt selector to roll out instead (durable/rollout.py)."""
         report = self.report = RunReport(run_id=uuid.uuid4().hex[:12])
         try:
             with run_lock(self.settings.state_dir / "run.lock", self.settings.lock_timeout):
-                self._run_locked(report, windows, command)
+                self._run_locked(report, windows, command, full_refresh)
         except Exception as error:  # noqa: BLE001 - every failure ends as one line and an alert
             failure = as_failure(error)
             report.exit_code, report.failure = failure.exit_code, str(failure)
@@ -124,7 +93,11 @@ class Runner:
         return report
 
     def _run_locked(
-        self, report: RunReport, windows: list[tuple[date, date]] | None, command: str
+        self,
+        report: RunReport,
+        windows: list[tuple[date, date]] | None,
+        command: str,
+        full_refresh: list[str] | None,
     ) -> None:
         ledger = Ledger(self.settings.ledger_path)
         try:
@@ -134,10 +107,7 @@ class Runner:
                 self.tables = load_source_tables(self.settings.project_dir)
                 deliveries, findings = landing_zone(self.settings, self.tables)
                 self._report_findings(ledger, findings)
-                if windows is None:
-                    windows = [(day, day) for day in self._due(deliveries)]
-                for start, end in windows:
-                    window = WindowReport(start, end)
+                for window in self._plan(deliveries, windows, full_refresh):
                     report.windows.append(window)
                     self._window(ledger, report.run_id, window)
             except Exception as error:  # noqa: BLE001 - the ledger must never say `running`
@@ -174,6 +144,28 @@ class Runner:
                 }
             )
 
+    def _plan(
+        self,
+        deliveries: list[LandedFile],
+        windows: list[tuple[date, date]] | None,
+        full_refresh: list[str] | None,
+    ) -> list[WindowReport]:
+        """The windows to run, or the one rollout: asked for, or due because only the code
+        changed. A rollout is dated the day it runs: it covers the whole history."""
+        rollout = None
+        audit = self.publisher.audit_settings()
+        if full_refresh is not None:
+            rollout = Rollout(FULL_REFRESH, selected_models(audit, full_refresh))
+        elif windows is None:
+            windows = [(day, day) for day in self._due(deliveries)]
+            if not windows:
+                changes = due_code_changes(audit, self.settings.prod_state_dir)
+                rollout = Rollout(CODE_CHANGE, changes) if changes else None
+        if rollout is None:
+            return [WindowReport(start, end) for start, end in windows or []]
+        today = datetime.now(UTC).date()
+        return [WindowReport(today, today, rollout=rollout, rebuilt=list(rollout.models))]
+
     def _due(self, deliveries: list[LandedFile]) -> list[date]:
         published = self._with_retries(self.publisher.published_files)
         return due_dates(deliveries, published)
@@ -195,9 +187,9 @@ class Runner:
         )
 
     def _window(self, ledger: Ledger, run_id: str, window: WindowReport) -> None:
-        start, end = window.start, window.end
-        ledger.start_window(run_id, start, end)
-        label = f"{start}" if start == end else f"{start}..{end}"
+        start, end, rollout = window.start, window.end, window.rollout
+        ledger.start_window(run_id, start, end, rollout.reason if rollout else DELIVERIES)
+        label = rollout.label if rollout else f"{start}" if start == end else f"{start}..{end}"
         try:
             self._with_retries(lambda: self._attempt(window, run_id, label))
             window.rows_changed = self.publisher.rows_changed(window.invocations)
@@ -209,17 +201,21 @@ class Runner:
                 tests_passed=window.tests_passed,
                 tests_failed=window.tests_failed,
                 rows_changed=window.rows_changed,
+                rebuilt=window.rebuilt,
+                code_fingerprint=window.code_fingerprint,
             )
             failpoint("publish:before")
             self.publisher.publish(run_id, [(start, end)])
             ledger.update_window(run_id, start, end, state="published")
-            self._save_production_state(window.code_fingerprint)
+            self._save_production_state(window)
             quarantined = f", {len(window.quarantined)} quarantined" if window.quarantined else ""
+            loaded = "" if rollout else f", {window.files_loaded} files loaded{quarantined}"
             console.print(
-                f"[green]published[/green] {label}: {window.tests_passed} tests passed, "
-                f"{sum(window.rows_changed.values())} rows changed, "
-                f"{window.files_loaded} files loaded{quarantined}"
+                f"[green]published[/green] {escape(label)}: "
+                f"{window.tests_passed} tests passed, "
+                f"{sum(window.rows_changed.values())} rows changed{loaded}"
             )
+            self._note_older_rows(window)
             for bad in window.quarantined:
                 self._send(
                     {
@@ -245,6 +241,8 @@ class Runner:
                 tests_failed=window.tests_failed,
                 failure=str(failure),
                 audit_path=kept,
+                rebuilt=window.rebuilt,
+                code_fingerprint=window.code_fingerprint,
             )
             raise failure from None
 
@@ -255,35 +253,20 @@ class Runner:
         resuming = bool(window.nodes)
         arguments: list[str] = []  # none: the whole project, unit tests included
         if not resuming:
+            window.files_digest = files_digest(audit_settings)  # before the parse: see rollout.py
             # dbt parses the project (a second of Python) while the files are copied and loaded
             # (mostly the engine's work): the build needs both, and neither needs the other.
             with ThreadPoolExecutor(max_workers=1) as parser:
                 fingerprint = parser.submit(code_fingerprint, audit_settings)
                 self.publisher.open_audit()
-                try:
-                    load = pipeline.load(audit_settings, window.end, self.engine, self.tables)
-                except Exception as error:  # engines raise their own types; the message tells
-                    if is_transient(str(error)):
-                        raise TransientError(str(error)) from error
-                    raise
+                load = None if window.rollout else self._load(window, audit_settings)
                 window.code_fingerprint = fingerprint.result()
-            window.files_loaded = len(load.new_files)
-            for accepted in load.new_files:
-                if accepted.message:  # drift the source's policy accepts: loaded, and reported
-                    console.print(
-                        f"[yellow]warn[/yellow] {escape(accepted.source_file)}: "
-                        f"{escape(accepted.message)}"
-                    )
-            self._set_aside(window, load.quarantined)
-            if not self.settings.build_all:
-                arguments = build_arguments(
-                    load,
-                    window.start,
-                    window.end,
-                    self.settings.prod_state_dir,
-                    window.code_fingerprint,
-                    by_delivery=self.publisher.copies_every_relation,
+            if window.rollout is None or window.rollout.full_refresh:
+                changed = code_changes(
+                    audit_settings, self.settings.prod_state_dir, window.code_fingerprint
                 )
+                window.rebuilt = sorted({*window.rebuilt, *changed.models})
+            arguments = self._arguments(window, load)
         failpoint("build:before")
         with NodeProgress(self.progress, label) as progress:
             if resuming:  # only the failed and skipped nodes of the last attempt
@@ -292,7 +275,7 @@ class Runner:
                 outcome = dbt.invoke(
                     audit_settings,
                     ["build", *arguments],
-                    dbt.window_vars(window.start, window.end),
+                    {} if window.rollout else dbt.window_vars(window.start, window.end),
                     quiet=True,
                     callbacks=[progress],
                 )
@@ -302,7 +285,54 @@ class Runner:
             window.nodes[node.unique_id] = node
         if outcome.success:
             return
-        self._classify(outcome, label)
+        classify_failure(outcome, label if window.rollout else f"window {label}")
+
+    def _load(self, window: WindowReport, audit_settings: Settings) -> LoadReport:
+        """Load the landed files into the audit copy; report drift and set bad files aside."""
+        try:
+            load = pipeline.load(audit_settings, window.end, self.engine, self.tables)
+        except Exception as error:  # engines raise their own types; the message tells
+            if is_transient(str(error)):
+                raise TransientError(str(error)) from error
+            raise
+        window.files_loaded = len(load.new_files)
+        for accepted in load.new_files:
+            if accepted.message:  # drift the source's policy accepts: loaded, and reported
+                console.print(
+                    f"[yellow]warn[/yellow] {escape(accepted.source_file)}: "
+                    f"{escape(accepted.message)}"
+                )
+        self._set_aside(window, load.quarantined)
+        return load
+
+    def _arguments(self, window: WindowReport, load: LoadReport | None) -> list[str]:
+        """What follows `build`: the rollout's selection, or the window's (durable/selection.py)."""
+        by_selection = self.publisher.copies_every_relation and not self.settings.build_all
+        state, fingerprint = self.settings.prod_state_dir, window.code_fingerprint
+        if window.rollout is not None:
+            return rollout_arguments(window.rollout, state, fingerprint, by_selection)
+        if self.settings.build_all or load is None:
+            return []
+        return build_arguments(
+            load,
+            window.start,
+            window.end,
+            state,
+            fingerprint,
+            by_delivery=self.publisher.copies_every_relation,
+        )
+
+    def _note_older_rows(self, window: WindowReport) -> None:
+        """Changed incremental models built incrementally keep older rows as they were."""
+        if not window.rebuilt or (window.rollout and window.rollout.full_refresh):
+            return
+        kept = incremental_models(self.publisher.audit_settings(), window.rebuilt)
+        if kept:
+            console.print(
+                f"[yellow]note[/yellow] {', '.join(kept)}: incremental, so rows older than the "
+                "lookback keep what the previous code wrote; to rewrite them: "
+                f"durable run --full-refresh --select {' '.join(kept)}"
+            )
 
     def _set_aside(self, window: WindowReport, quarantined: list[FileLoad]) -> None:
         """Go on without the quarantined files, unless a source must halt on one."""
@@ -318,26 +348,9 @@ class Runner:
                 f"({bad.rows_delivered} rows): {escape(bad.message)}"
             )
 
-    def _classify(self, outcome: dbt.DbtOutcome, label: str) -> None:
-        failures = outcome.failures()
-        if not failures:
-            message = str(outcome.exception or "dbt failed before running any node")
-            if is_transient(message):
-                raise TransientError(message)
-            raise BadInput(f"window {label}: {message}")
-        transient = [n for n in failures if is_transient(n.message)]
-        if transient:
-            raise TransientError("; ".join(f"{n.unique_id}: {n.message}" for n in transient))
-        described = "; ".join(f"{n.unique_id}: {_reason(n.message)}" for n in failures)
-        models = [n for n in failures if n.resource_type not in TEST_TYPES]
-        contract = [n for n in models if "contract" in n.message.lower()]
-        if models and len(contract) < len(models):
-            raise BuildError(f"window {label}: build error in {described}")
-        raise AuditFailed(f"window {label}: audit failed, publish blocked: {described}")
-
-    def _save_production_state(self, code_fingerprint: str | None) -> None:
-        """Keep the manifest of what production now runs (slim CI defers to it) and the
-        fingerprint of the code its unit tests passed on."""
+    def _save_production_state(self, window: WindowReport) -> None:
+        """Keep the manifest of what production now runs (slim CI defers to it), the
+        fingerprint of the code its unit tests passed on and the digest of its files."""
         target = Path(os.environ.get("DBT_TARGET_PATH") or self.settings.project_dir / "target")
         manifest = (target if target.is_absolute() else self.settings.project_dir / target) / (
             "manifest.json"
@@ -345,7 +358,8 @@ class Runner:
         if manifest.exists():
             self.settings.prod_state_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(manifest, self.settings.prod_state_dir / "manifest.json")
-        record_unit_tests_passed(code_fingerprint, self.settings.prod_state_dir)
+        record_unit_tests_passed(window.code_fingerprint, self.settings.prod_state_dir)
+        record_files_digest(window.files_digest, self.settings.prod_state_dir)
 
     def _send(self, payload: dict[str, object]) -> None:
         send_alert(self.settings.alert_command, payload)
@@ -369,12 +383,3 @@ class Runner:
                 "warehouse": str(self.settings.duckdb_path),
             },
         )
-
-
-def _reason(message: str) -> str:
-    """The line of a dbt node message that says what went wrong, not where."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    for line in lines:
-        if not line.endswith(")") or " Error in " not in line:
-            return line
-    return lines[0] if lines else "failed"
