@@ -140,7 +140,9 @@ def _open_production(settings: Settings) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(settings.duckdb_path), read_only=True)
     except duckdb.Error as error:
-        if is_transient(str(error)):  # a writer holds it: the runner never does, so wait less
+        # A writer holds it: never the runner (it writes copies), so someone by hand; exit 3
+        # says try again later, as for a run.
+        if is_transient(str(error)):
             raise TransientExhausted(f"{settings.duckdb_path}: {error}") from None
         raise
 
@@ -265,7 +267,9 @@ def verdict(report: VerifyReport) -> str:
         )
     if report.exit_code == ExitCode.DRIFT:
         named = ", ".join(
-            f"{r.relation} ({r.differing_key_count} keys)" if r.differing_key_count else r.relation
+            f"{r.relation} ({_keys(r.differing_key_count)})"
+            if r.differing_key_count
+            else r.relation
             for r in report.drifted
         )
         return (
@@ -273,6 +277,10 @@ def verdict(report: VerifyReport) -> str:
             f"rebuild ({report.scope.label}{left_out}): {named}"
         )
     return f"{report.exit_code.name.lower()} (verify {report.verify_id}): {report.failure}"
+
+
+def _keys(count: int) -> str:
+    return "1 key" if count == 1 else f"{count} keys"
 
 
 def _count(rows: int | None) -> str:

@@ -148,6 +148,7 @@ def test_a_row_edited_behind_the_runners_back_is_found(history: Settings, tmp_pa
     inside = cli(settings, "verify", "--date", str(last))
     assert inside.exit_code == ExitCode.DRIFT, inside.output
     assert edited[last] in inside.stdout and edited[first] not in inside.stdout
+    assert "analytics.fct_orders (1 key)" in inside.stdout
     assert last_verify(settings).relations_drifted["analytics.fct_orders"]["differing_keys"] == [
         edited[last]
     ]
