@@ -1,7 +1,8 @@
 """Why a run stopped, as exceptions that carry the documented exit code.
 
 A scheduler acts on the exit code alone: retry later (lock held, transient faults exhausted),
-page someone (tests failed, build error), or fix the input (bad arguments, rejected delivery).
+page someone (tests failed, build error, production drifted from its deliveries), or fix the
+input (bad arguments, rejected delivery).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 4  # bad arguments or vars, or a delivery that was rejected
     LOCKED = 5  # another run holds the run lock
     BUILD_ERROR = 6  # a model failed deterministically (SQL error): not retried
+    DRIFT = 7  # `durable verify`: production differs from a rebuild of what it holds
 
 
 class RunFailure(Exception):

@@ -59,6 +59,21 @@ create table if not exists landing_findings (  -- held and reported paths alread
     first_seen_at text not null
 );
 """
+# `durable verify` results: one row per check of production against a rebuild from the landing
+# zone (durable/verify.py); `durable status` shows the last.
+VERIFY_SCHEMA = """
+create table if not exists verifications (
+    verify_id text primary key,
+    scope text not null,          -- whole history | window S..E | sample ...
+    started_at text not null,
+    finished_at text not null,
+    state text not null,          -- clean | drift | failed
+    exit_code integer not null,
+    relations_checked integer not null,
+    relations_drifted text,       -- json: relation -> {rows, differing keys (at most N shown)}
+    failure text
+);
+"""
 
 
 # Columns later versions added to `windows`; a ledger from before gets them on opening.
@@ -104,6 +119,7 @@ class Ledger:
         for column, declaration in ADDED_COLUMNS.items():
             if column not in present:
                 self.db.execute(f"alter table windows add column {column} {declaration}")
+        self.db.executescript(VERIFY_SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -220,3 +236,44 @@ class Ledger:
             "transient_retries from runs order by started_at desc limit ?",
             (limit,),
         ).fetchall()
+
+
+@dataclass(frozen=True)
+class VerifyRow:
+    verify_id: str
+    scope: str
+    started_at: str
+    finished_at: str
+    state: str
+    exit_code: int
+    relations_checked: int
+    relations_drifted: dict[str, object]
+    failure: str | None
+
+
+def record_verification(ledger: Ledger, row: VerifyRow) -> None:
+    """Keep one `durable verify` result (a function, not a method: the ledger's runs and windows
+    stay the class's concern)."""
+    ledger.db.execute(
+        "insert into verifications values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            row.verify_id,
+            row.scope,
+            row.started_at,
+            row.finished_at,
+            row.state,
+            row.exit_code,
+            row.relations_checked,
+            json.dumps(row.relations_drifted, sort_keys=True, default=str),
+            row.failure,
+        ),
+    )
+
+
+def verifications(ledger: Ledger, limit: int = 1) -> list[VerifyRow]:
+    rows = ledger.db.execute(
+        "select verify_id, scope, started_at, finished_at, state, exit_code, relations_checked, "
+        "relations_drifted, failure from verifications order by started_at desc limit ?",
+        (limit,),
+    ).fetchall()
+    return [VerifyRow(*r[:7], json.loads(r[7]) if r[7] else {}, r[8]) for r in rows]

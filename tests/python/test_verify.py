@@ -1,0 +1,177 @@
+"""`durable verify`: a clean history passes; a row edited behind the runner's back is found.
+
+Production is built day by day by the runner, as in use; the command runs in-process through
+the CLI (typer's test runner), so each check costs its rebuild and not a Python start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner, Result
+
+from conftest import PROJECT_DIR
+from durable.cli import app
+from durable.config import Settings
+from durable.errors import ExitCode
+from durable.ledger import Ledger, VerifyRow, verifications
+from durable.runner import Runner
+from durable.verify import Scope, verify
+from jaffle_simulator import DeliveryPlan
+
+pytestmark = pytest.mark.slow
+DAYS = 3
+
+
+def settings_for(root: Path, **overrides: object) -> Settings:
+    return replace(
+        Settings(
+            project_dir=PROJECT_DIR,
+            landing_dir=root / "landing",
+            duckdb_path=root / "warehouse" / "prod.duckdb",
+            state_dir=root / "state",
+            prod_state_dir=root / "prod-state",
+            lock_timeout=5,
+        ),
+        **overrides,
+    )
+
+
+def cli(settings: Settings, *args: str) -> Result:
+    env = {
+        "DURABLE_PROJECT_DIR": str(settings.project_dir),
+        "DURABLE_LANDING_DIR": str(settings.landing_dir),
+        "DURABLE_DUCKDB_PATH": str(settings.duckdb_path),
+        "DURABLE_STATE_DIR": str(settings.state_dir),
+        "DURABLE_PROD_STATE_DIR": str(settings.prod_state_dir),
+        "DURABLE_ALERT_COMMAND": settings.alert_command,
+    }
+    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def last_verify(settings: Settings) -> VerifyRow:
+    ledger = Ledger(settings.ledger_path)
+    try:
+        return verifications(ledger, limit=1)[0]
+    finally:
+        ledger.close()
+
+
+@pytest.fixture(scope="module")
+def history(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Production after three days published one by one, as the runner does in use."""
+    plan = DeliveryPlan.build(seed=11, days=6, cache_dir=jafgen_cache)
+    settings = settings_for(tmp_path_factory.mktemp("history"))
+    for day in plan.delivery_dates[:DAYS]:
+        plan.land(settings.landing_dir, only=day)
+        report = Runner(settings, progress="quiet").run()
+        assert report.exit_code == ExitCode.OK, report.failure
+    return settings
+
+
+def days_of(settings: Settings) -> list[date]:
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        rows = con.execute("select distinct _delivery_date from analytics.fct_orders order by 1")
+        return [day for (day,) in rows.fetchall()]
+
+
+def test_a_clean_history_passes_and_production_is_only_read(history: Settings) -> None:
+    before = sha256(history.duckdb_path)
+    result = cli(history, "verify")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "clean: " in result.stdout and "analytics.fct_orders" in result.stdout
+    assert "analytics.snap_customers" in result.stdout, "snapshots' current rows are compared"
+    assert sha256(history.duckdb_path) == before, "production is byte-for-byte unchanged"
+    assert not (history.duckdb_path.parent / "_verify").exists(), "a clean check leaves nothing"
+
+    row = last_verify(history)
+    assert (row.state, row.exit_code, row.relations_drifted) == ("clean", 0, {})
+    assert row.relations_checked >= 20  # every model and snapshot the manifest lists
+    status = cli(history, "status")
+    assert status.exit_code == 0, status.output
+    assert "last verify: clean" in status.stdout
+
+
+def test_a_row_edited_behind_the_runners_back_is_found(history: Settings, tmp_path: Path) -> None:
+    # A copy of production with its own ledger and alert hook; the same landing zone.
+    alerts = tmp_path / "alerts.jsonl"
+    settings = settings_for(tmp_path, landing_dir=history.landing_dir)
+    settings = replace(settings, alert_command=f"cat >> {alerts}")
+    settings.duckdb_path.parent.mkdir(parents=True)
+    shutil.copyfile(history.duckdb_path, settings.duckdb_path)
+    first, last = days_of(settings)[0], days_of(settings)[-1]
+    assert first < last
+
+    # One order delivered on the last day and one on the first day of orders get a wrong amount.
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        edited = {}
+        for day in (first, last):
+            (order_id,) = con.execute(
+                "select min(order_id) from analytics.fct_orders where _delivery_date = ?", [day]
+            ).fetchone()
+            con.execute(
+                "update analytics.fct_orders set order_total = order_total + 1 where order_id = ?",
+                [order_id],
+            )
+            edited[day] = order_id
+    before = sha256(settings.duckdb_path)
+
+    result = cli(settings, "verify", "--show", "5")
+    assert result.exit_code == ExitCode.DRIFT, result.output
+    assert "drift: 1 of" in result.stdout and "analytics.fct_orders (2 keys)" in result.stdout
+    assert edited[first] in result.stdout and edited[last] in result.stdout
+    assert sha256(settings.duckdb_path) == before, "production is byte-for-byte unchanged"
+
+    row = last_verify(settings)
+    assert (row.state, row.exit_code) == ("drift", ExitCode.DRIFT)
+    drift = row.relations_drifted
+    assert list(drift) == ["analytics.fct_orders"], "only the edited relation differs"
+    assert drift["analytics.fct_orders"]["differing_keys"] == sorted(edited.values())
+    payload = json.loads(alerts.read_text().splitlines()[-1])
+    assert payload["event"] == "verify_drift" and payload["exit_code"] == ExitCode.DRIFT
+    assert [r["relation"] for r in payload["relations"]] == ["analytics.fct_orders"]
+    assert payload["relations"][0]["differing_keys"] == sorted(edited.values())
+    assert "last verify: drift" in cli(settings, "status").stdout
+
+    # A window compares the rows of its days: the edit inside it is found, the other is not.
+    inside = cli(settings, "verify", "--date", str(last))
+    assert inside.exit_code == ExitCode.DRIFT, inside.output
+    assert edited[last] in inside.stdout and edited[first] not in inside.stdout
+    assert "analytics.fct_orders (1 key)" in inside.stdout
+    assert last_verify(settings).relations_drifted["analytics.fct_orders"]["differing_keys"] == [
+        edited[last]
+    ]
+    earlier = verify(settings, Scope(start=first - timedelta(days=1), end=first))
+    assert [(r.relation, r.differing_keys) for r in earlier.drifted] == [
+        ("analytics.fct_orders", [edited[first]])
+    ]
+
+    # A sample is a fixed range of md5(key): bounded between the two keys, it holds one.
+    low, high = sorted(edited.values(), key=lambda k: hashlib.md5(k.encode()).hexdigest())
+    bounds = [int(hashlib.md5(k.encode()).hexdigest(), 16) for k in (low, high)]
+    sampled = verify(settings, Scope(sample=sum(bounds) / 2 / 16**32))
+    assert [(r.relation, r.differing_keys) for r in sampled.drifted] == [
+        ("analytics.fct_orders", [low])
+    ]
+    assert sha256(settings.duckdb_path) == before
+
+
+def test_bad_arguments_and_other_engines_exit_with_one_line(
+    history: Settings, tmp_path: Path
+) -> None:
+    bad = cli(history, "verify", "--sample-keys", "1.5")
+    assert bad.exit_code == ExitCode.BAD_INPUT and "--sample-keys" in bad.stderr
+    report = verify(replace(history, target="postgres", state_dir=tmp_path), Scope())
+    assert report.exit_code == ExitCode.BAD_INPUT
+    assert report.failure == "durable verify is not supported on postgres yet (DuckDB only)"
