@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from durable.engines.duckdb.compare import ComparedSide, Selection
+from durable.engines.comparison import ComparedSide, Selection
 from durable.relations import Relation
 
 MD5_SPACE = 16**32  # md5 digests as 32 hex digits: a fraction of keys is a bound in this space

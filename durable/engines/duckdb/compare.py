@@ -11,35 +11,15 @@ without either side's rows leaving its database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import duckdb
 
+from durable.engines.comparison import BUCKETS, NULL_TEXT, Digest, Selection
 from durable.engines.duckdb.loader import qualified
 from durable.landing.quoting import quote_identifier as quote
 
-# Keys are spread over this many buckets; only the buckets whose digests differ are listed key
-# by key, so the keys fetched are those of the drift, not the relation's.
-BUCKETS = 4096
 
-
-@dataclass(frozen=True)
-class Selection:
-    """Which rows of a relation are compared, the same on both sides."""
-
-    schema: str
-    name: str
-    columns: tuple[str, ...]  # compared, in this order on both sides
-    key: tuple[str, ...] | None  # rows grouped by these for differing keys; None: whole only
-    current_only: str | None = None  # a snapshot's validity column: its current rows only
-    window: tuple[str, str, str] | None = None  # (column, first day, last day)
-    key_bound: str | None = None  # sample: keys whose md5 is below this
-
-
-Digest = tuple[int, int]  # rows, sum of row hashes
-
-
-class ComparedSide:
+class DuckDBSide:
     """Read-only queries on one warehouse file: production or the rebuild."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
@@ -91,7 +71,9 @@ class ComparedSide:
 def _key_text(selection: Selection) -> str:
     # One text per key, whatever its columns and types: the sample and the buckets hash it.
     assert selection.key, "a relation without a key is compared whole"
-    parts = ", ".join(f"coalesce(cast({quote(c)} as varchar), '<null>')" for c in selection.key)
+    parts = ", ".join(
+        f"coalesce(cast({quote(c)} as varchar), '{NULL_TEXT}')" for c in selection.key
+    )
     return f"concat_ws('|', {parts})"
 
 
