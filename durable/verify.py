@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import duckdb
+from dbt.contracts.graph.manifest import Manifest
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -24,8 +26,9 @@ from rich.text import Text
 from durable import dbt
 from durable.alerts import send_alert
 from durable.config import Settings
-from durable.engines import adapter_type, engine_for
-from durable.engines.duckdb.compare import ComparedSide, published_files
+from durable.engines import adapter_type, engine_for, publisher_for
+from durable.engines.duckdb.compare import DuckDBSide, published_files
+from durable.engines.interface import PublishedFiles
 from durable.errors import BadInput, BuildError, ExitCode, TransientExhausted
 from durable.ledger import Ledger, VerifyRow, now, record_verification, verifications
 from durable.lock import run_lock
@@ -35,6 +38,9 @@ from durable.runner import as_failure
 from durable.sources import load_source_tables
 from durable.verify_relation import RelationResult, Scope, compare_relation
 from durable.windows import is_due, landing_zone, requested_windows
+
+# Scratch schemas of a PostgreSQL check: `analytics__verify` beside `analytics`.
+SCRATCH_SUFFIX = "__verify"
 
 __all__ = ["Scope", "VerifyReport", "last_verify_line", "parse_scope", "show", "verify"]
 
@@ -110,8 +116,18 @@ def verify(settings: Settings, scope: Scope) -> VerifyReport:
 
 def _verify(settings: Settings, scope: Scope, report: VerifyReport) -> None:
     engine = adapter_type(settings)
-    if engine != "duckdb":
-        raise BadInput(f"durable verify is not supported on {engine} yet (DuckDB only)")
+    if engine == "duckdb":
+        _verify_duckdb(settings, scope, report)
+    elif engine == "postgres":
+        _verify_postgres(settings, scope, report)
+    else:
+        raise BadInput(
+            f"durable verify is not supported on {engine} (DuckDB and PostgreSQL only; "
+            "docs/RUNNER.md says what to do instead)"
+        )
+
+
+def _verify_duckdb(settings: Settings, scope: Scope, report: VerifyReport) -> None:
     if not settings.duckdb_path.exists():
         raise BadInput(f"no production warehouse at {settings.duckdb_path}: nothing to verify")
     # A fixed place beside production, like the audit copy: the same file name (views store
@@ -122,18 +138,69 @@ def _verify(settings: Settings, scope: Scope, report: VerifyReport) -> None:
     shutil.rmtree(folder, ignore_errors=True)  # the last check's, kept if it found drift
     folder.mkdir(parents=True)
     with _open_production(settings) as production:
-        _rebuild(settings, scratch, production, report)
-        manifest = dbt.manifest(scratch)
-        if manifest is None:
-            raise BadInput("the project does not parse: run `dbt parse` to see why")
+        _rebuild(settings, scratch, published_files(production, settings.raw_schema), report)
+        relations = published_relations(_manifest(scratch))
         with duckdb.connect(str(scratch.duckdb_path), read_only=True) as rebuilt:
-            sides = (ComparedSide(production), ComparedSide(rebuilt))
-            for relation in published_relations(manifest):
-                report.results.append(compare_relation(relation, *sides, scope))
-    if any(r.drifted for r in report.results):
+            sides = (DuckDBSide(production), DuckDBSide(rebuilt))
+            report.results.extend(compare_relation(r, *sides, scope) for r in relations)
+    if report.drifted:
         report.kept = str(scratch.duckdb_path)
     else:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _verify_postgres(settings: Settings, scope: Scope, report: VerifyReport) -> None:
+    """The rebuild goes to scratch schemas of the same database (`<schema>__verify`, its raw
+    tables in `<raw schema>__verify`), compared with production through one connection.
+    Production is a schema that a publish renames: the comparison (not the rebuild) holds the
+    run lock, and a publish during the rebuild means the check is run again."""
+    # Imported here: PostgreSQL needs an optional extra.
+    from durable.engines.postgres.compare import PostgresSide, drop_schemas, read_only_cursor
+
+    scratch = replace(
+        settings,
+        schema=settings.schema + SCRATCH_SUFFIX,
+        raw_schema=settings.raw_schema + SCRATCH_SUFFIX,
+    )
+    production = publisher_for(settings)
+    held = production.published_files()
+    if not held:
+        raise BadInput(f"production ({settings.schema}) holds no delivery: nothing to verify")
+    drop_schemas(settings, scratch.schema, scratch.raw_schema)
+    _rebuild(settings, scratch, held, report)
+    relations = published_relations(_manifest(scratch))
+    with run_lock(settings.state_dir / "run.lock", settings.lock_timeout):
+        if production.published_files() != held:
+            raise TransientExhausted("production was published during the check: verify again")
+        with read_only_cursor(settings) as cursor:
+            ours = PostgresSide(cursor)
+            rebuilt = PostgresSide(cursor, _renamer(settings.schema, scratch.schema))
+            to_production = _renamer(scratch.schema, settings.schema)
+            for relation in relations:
+                named = replace(relation, schema=to_production(relation.schema))
+                report.results.append(compare_relation(named, ours, rebuilt, scope))
+    if report.drifted:
+        report.kept = f"{settings.pg_database}.{scratch.schema}"
+    else:
+        drop_schemas(settings, scratch.schema, scratch.raw_schema)
+
+
+def _renamer(old: str, new: str) -> Callable[[str], str]:
+    """Maps the schema `old` to `new`, and dbt's custom schemas `old_<name>` to `new_<name>`."""
+
+    def rename(schema: str) -> str:
+        if schema == old or schema.startswith(f"{old}_"):
+            return new + schema[len(old) :]
+        return schema
+
+    return rename
+
+
+def _manifest(scratch: Settings) -> Manifest:
+    manifest = dbt.manifest(scratch)
+    if manifest is None:
+        raise BadInput("the project does not parse: run `dbt parse` to see why")
+    return manifest
 
 
 def _open_production(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -148,21 +215,18 @@ def _open_production(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def _rebuild(
-    settings: Settings,
-    scratch: Settings,
-    production: duckdb.DuckDBPyConnection,
-    report: VerifyReport,
+    settings: Settings, scratch: Settings, held: PublishedFiles, report: VerifyReport
 ) -> None:
-    """Load the deliveries production holds into the scratch file, then build every model and
-    snapshot there from scratch; tests are left out, since the rows, not their tests, are what
-    is compared (a failing test would skip the models downstream of it)."""
+    """Load the deliveries production holds (`held`) into the scratch warehouse, then build
+    every model and snapshot there from scratch; tests are left out, since the rows, not their
+    tests, are what is compared (a failing test would skip the models downstream of it)."""
     tables = load_source_tables(settings.project_dir)
     deliveries, findings = landing_zone(settings, tables)
-    held = published_files(production, settings.raw_schema)
     # A file production does not hold yet is the next run's, not drift.
     loaded = [d for d in deliveries if not is_due(d, held)]
     report.left_out = len(deliveries) - len(loaded)
     engine_for(scratch).loader(scratch).load(tables, loaded, findings)
+    target_path = settings.state_dir / "verify-target"
     outcome = dbt.invoke(
         scratch,
         [
@@ -174,7 +238,7 @@ def _rebuild(
             "unit_test",
             # Not the project's target/: a run's `dbt retry` reads its run_results.json there.
             "--target-path",
-            str(scratch.duckdb_path.parent / "target"),
+            str(target_path),
         ],
         quiet=True,
     )
@@ -230,9 +294,15 @@ def _alert_payload(settings: Settings, report: VerifyReport) -> dict[str, object
         "relations": [
             {"relation": name, **detail} for name, detail in _drift_summary(report).items()
         ],
-        "warehouse": str(settings.duckdb_path),
+        "warehouse": _warehouse(settings),
         "rebuilt": report.kept,
     }
+
+
+def _warehouse(settings: Settings) -> str:
+    if adapter_type(settings) == "postgres":
+        return f"{settings.pg_database}.{settings.schema}"
+    return str(settings.duckdb_path)
 
 
 def show(report: VerifyReport, console: Console) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from contextlib import closing
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,9 +18,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import PROJECT_DIR
+from checks import MARTS, relation_checksum
+from conftest import PROJECT_DIR, PostgresServer
 from durable.cli import app
 from durable.config import Settings
+from durable.engines.postgres.connection import connect
 from durable.errors import ExitCode
 from durable.ledger import Ledger, VerifyRow, verifications
 from durable.runner import Runner
@@ -172,6 +175,52 @@ def test_bad_arguments_and_other_engines_exit_with_one_line(
 ) -> None:
     bad = cli(history, "verify", "--sample-keys", "1.5")
     assert bad.exit_code == ExitCode.BAD_INPUT and "--sample-keys" in bad.stderr
-    report = verify(replace(history, target="postgres", state_dir=tmp_path), Scope())
+    report = verify(replace(history, target="spark", state_dir=tmp_path), Scope())
     assert report.exit_code == ExitCode.BAD_INPUT
-    assert report.failure == "durable verify is not supported on postgres yet (DuckDB only)"
+    assert report.failure is not None
+    assert report.failure.startswith("durable verify is not supported on spark")
+
+
+def marts_checksums(settings: Settings) -> dict[str, tuple[int, str]]:
+    with closing(connect(settings)) as con:
+        return {mart: relation_checksum(con, f"analytics.{mart}") for mart in MARTS}
+
+
+@pytest.mark.postgres
+def test_postgres_finds_an_edited_row_and_only_reads_production(
+    jafgen_cache: Path, postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """The same check on PostgreSQL: the rebuild goes to scratch schemas of the database,
+    production's schema is compared with them and left as it was."""
+    plan = DeliveryPlan.build(seed=11, days=6, cache_dir=jafgen_cache)
+    settings = postgres_server.new_database(settings_for(tmp_path))
+    for day in plan.delivery_dates[:2]:
+        plan.land(settings.landing_dir, only=day)
+        report = Runner(settings, progress="quiet").run()
+        assert report.exit_code == ExitCode.OK, report.failure
+
+    clean = verify(settings, Scope())
+    assert clean.exit_code == ExitCode.OK, clean.failure
+    assert len(clean.results) >= 20 and not clean.drifted
+    assert {r.relation for r in clean.results} >= {
+        "analytics.fct_orders",
+        "analytics.snap_customers",
+    }
+
+    with closing(connect(settings)) as con, con, con.cursor() as cursor:
+        cursor.execute("select min(order_id) from analytics.fct_orders")
+        (edited,) = cursor.fetchone()
+        cursor.execute(
+            "update analytics.fct_orders set order_total = order_total + 1 where order_id = %s",
+            [edited],
+        )
+    production = marts_checksums(settings)
+
+    drift = verify(settings, Scope())
+    assert drift.exit_code == ExitCode.DRIFT, drift.failure
+    assert [(r.relation, r.differing_keys) for r in drift.drifted] == [
+        ("analytics.fct_orders", [edited])
+    ]
+    assert drift.kept == f"{settings.pg_database}.analytics__verify"
+    assert marts_checksums(settings) == production, "production is checksum-for-checksum unchanged"
+    assert last_verify(settings).state == "drift"
