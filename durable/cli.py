@@ -7,6 +7,7 @@ read as markup.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,15 +19,14 @@ from rich.table import Table
 from rich.text import Text
 
 from durable.config import Settings
-from durable.engines import publisher_for
 from durable.errors import ExitCode
-from durable.landing.delivery import LandedFile
-from durable.landing.zone import Finding
-from durable.ledger import Ledger, WindowRow
-from durable.rollout import DELIVERIES, due_code_changes, due_line, names_line, requested_rollout
+from durable.ledger import WindowRow
+from durable.rollout import DELIVERIES, due_line, names_line, requested_rollout
 from durable.runner import Runner, as_failure
-from durable.verify import last_verify_line, parse_scope, show, verdict, verify
-from durable.windows import due_dates, is_due, landing_zone, requested_windows
+from durable.status import StatusReport, gather
+from durable.status import as_json as status_json
+from durable.verify import parse_scope, show, verdict, verify, verify_line
+from durable.windows import requested_windows
 
 app = typer.Typer(
     add_completion=False, pretty_exceptions_enable=False, help="Durable data pipelines on dbt."
@@ -119,44 +119,48 @@ def _command(
 
 
 @app.command()
-def status(context: typer.Context, limit: int = 15) -> None:
+def status(
+    context: typer.Context,
+    limit: int = 15,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON document (docs/RUNNER.md) instead of tables.")
+    ] = False,
+) -> None:
     """Recent windows from the run ledger, what is due, and every file of the landing zone."""
     try:
-        settings = _settings(context)
-        _show_ledger(settings, limit)
+        report = gather(_settings(context), limit)
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         err.print(f"[red]error[/red]: {escape(str(as_failure(error)))}")
         raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
-    try:
-        publisher = publisher_for(settings)
-        published = publisher.published_files()
-        deliveries, findings = landing_zone(settings)
-        changes = due_code_changes(publisher.audit_settings(), settings.prod_state_dir)
-    except Exception as error:  # noqa: BLE001 - status must still show the ledger
-        out.print(Text(f"due: unknown ({as_failure(error)})"))
+    if as_json:
+        print(json.dumps(status_json(report), indent=2))
         return
-    out.print(Text("due: " + due_line(due_dates(deliveries, published), changes)))
-    _show_landing_zone(deliveries, findings, published)
+    _show_ledger(report)
+    if report.due_dates is None:
+        out.print(Text(f"due: unknown ({report.due_error})"))
+        return
+    out.print(Text("due: " + due_line(report.due_dates, report.code_changes)))
+    counts = report.landing_counts
+    out.print("landing zone: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
+    for entry in report.landing_files:
+        reason = f": {entry.reason}" if entry.reason else ""
+        out.print(Text(f"  {entry.state:<11} {entry.path}{reason}"))
 
 
-def _show_ledger(settings: Settings, limit: int) -> None:
-    ledger = Ledger(settings.ledger_path)
-    try:
-        table = Table(title="run ledger (newest first)")
-        columns = ("run", "window", "state", "attempts", "tests", "rows changed", "code", "failure")
-        for column in columns:
-            table.add_column(column)
-        for w in ledger.windows(limit):
-            tests = f"{w.tests_passed or 0} passed, {w.tests_failed or 0} failed"
-            changed = ", ".join(f"{k}={v}" for k, v in (w.rows_changed or {}).items())
-            code = (w.code_fingerprint or "")[:12]
-            cells = (w.run_id, _window_cell(w), w.state, str(w.attempts), tests, changed, code)
-            cells += (w.failure or "",)
-            table.add_row(*(Text(cell[:80]) for cell in cells))
-        out.print(table)
-        out.print(Text(last_verify_line(ledger)))
-    finally:
-        ledger.close()
+def _show_ledger(report: StatusReport) -> None:
+    table = Table(title="run ledger (newest first)")
+    columns = ("run", "window", "state", "attempts", "tests", "rows changed", "code", "failure")
+    for column in columns:
+        table.add_column(column)
+    for w in report.windows:
+        tests = f"{w.tests_passed or 0} passed, {w.tests_failed or 0} failed"
+        changed = ", ".join(f"{k}={v}" for k, v in (w.rows_changed or {}).items())
+        code = (w.code_fingerprint or "")[:12]
+        cells = (w.run_id, _window_cell(w), w.state, str(w.attempts), tests, changed, code)
+        cells += (w.failure or "",)
+        table.add_row(*(Text(cell[:80]) for cell in cells))
+    out.print(table)
+    out.print(Text(verify_line(report.last_verify)))
 
 
 def _window_cell(w: WindowRow) -> str:
@@ -166,28 +170,6 @@ def _window_cell(w: WindowRow) -> str:
     start, end = w.window_start, w.window_end
     days = f"{start}" if start == end else f"{start}..{end}"
     return days + (f" + code: {names_line(w.rebuilt)}" if w.rebuilt else "")
-
-
-def _show_landing_zone(
-    deliveries: list[LandedFile], findings: list[Finding], published: dict[str, tuple]
-) -> None:
-    """Each file of the landing zone is loaded, quarantined, due, held or reported: counts, then
-    every file that is not simply loaded, with its reason."""
-    listed: list[tuple[str, str, str]] = []
-    for landed in deliveries:
-        held = published.get(landed.source_file)
-        if is_due(landed, published):
-            listed.append(("due", landed.source_file, ""))
-        elif held[2] == "quarantined":
-            listed.append(("quarantined", landed.source_file, held[3] or ""))
-    listed += [(f.status, f.path, f.reason) for f in findings]
-    counts = {state: 0 for state in ("loaded", "quarantined", "due", "held", "reported")}
-    counts["loaded"] = len(deliveries) - sum(1 for s, _, _ in listed if s in ("quarantined", "due"))
-    for state, _, _ in listed:
-        counts[state] += 1
-    out.print("landing zone: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
-    for state, path, reason in listed:
-        out.print(Text(f"  {state:<11} {path}" + (f": {reason}" if reason else "")))
 
 
 @app.command("verify")

@@ -30,7 +30,7 @@ from durable.engines import adapter_type, engine_for, publisher_for
 from durable.engines.duckdb.compare import DuckDBSide, published_files
 from durable.engines.interface import PublishedFiles
 from durable.errors import BadInput, BuildError, ExitCode, TransientExhausted
-from durable.ledger import Ledger, VerifyRow, now, record_verification, verifications
+from durable.ledger import Ledger, VerifyRow, now, record_verification
 from durable.lock import run_lock
 from durable.relations import published_relations
 from durable.retry import is_transient
@@ -42,7 +42,7 @@ from durable.windows import is_due, landing_zone, requested_windows
 # Scratch schemas of a PostgreSQL check: `analytics__verify` beside `analytics`.
 SCRATCH_SUFFIX = "__verify"
 
-__all__ = ["Scope", "VerifyReport", "last_verify_line", "parse_scope", "show", "verify"]
+__all__ = ["Scope", "VerifyReport", "verify_line", "parse_scope", "show", "verify"]
 
 
 @dataclass
@@ -357,12 +357,10 @@ def _count(rows: int | None) -> str:
     return "-" if rows is None else str(rows)
 
 
-def last_verify_line(ledger: Ledger) -> str:
+def verify_line(last: VerifyRow | None) -> str:
     """The last check, for `durable status`."""
-    last = verifications(ledger, limit=1)
-    if not last:
+    if last is None:
         return "last verify: never (durable verify)"
-    row = last[0]
-    drifted = f": {', '.join(row.relations_drifted)}" if row.relations_drifted else ""
-    failure = f": {row.failure}" if row.failure else ""
-    return f"last verify: {row.state} at {row.finished_at} ({row.scope}){drifted}{failure}"
+    drifted = f": {', '.join(last.relations_drifted)}" if last.relations_drifted else ""
+    failure = f": {last.failure}" if last.failure else ""
+    return f"last verify: {last.state} at {last.finished_at} ({last.scope}){drifted}{failure}"

@@ -170,6 +170,30 @@ def test_a_row_edited_behind_the_runners_back_is_found(history: Settings, tmp_pa
     assert sha256(settings.duckdb_path) == before
 
 
+def test_status_json_is_the_ledger_and_the_landing_zone(history: Settings) -> None:
+    """`durable status --json`, as a scheduler reads it: every window the ledger holds, nothing
+    due after the runs, and every landed file counted once."""
+    result = cli(history, "status", "--json")
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.stdout)
+    assert status["schema_version"] == 1
+    ledger = Ledger(history.ledger_path)
+    try:
+        windows = ledger.windows(15)
+    finally:
+        ledger.close()
+    assert [w["run_id"] for w in status["windows"]] == [w.run_id for w in windows]
+    assert {w["state"] for w in status["windows"]} == {"published"}
+    assert [w["window_start"] for w in status["windows"]] == [str(w.window_start) for w in windows]
+    assert len(windows) == DAYS
+    assert status["due"] == {"dates": [], "code_changes": {"models": [], "tests": []}}
+    landed = [p for p in history.landing_dir.rglob("*") if p.is_file()]
+    counts = status["landing_zone"]["counts"]
+    assert sum(counts.values()) == len(landed) and counts["due"] == 0
+    listed = {f["path"] for f in status["landing_zone"]["files"]}
+    assert counts["loaded"] + len(listed) == len(landed)
+
+
 def test_bad_arguments_and_other_engines_exit_with_one_line(
     history: Settings, tmp_path: Path
 ) -> None:
