@@ -27,7 +27,8 @@ from durable import dbt
 from durable.alerts import send_alert
 from durable.config import Settings
 from durable.engines import adapter_type, engine_for, publisher_for
-from durable.engines.duckdb.compare import DuckDBSide, published_files
+from durable.engines.duckdb.compare import DuckDBSide
+from durable.engines.duckdb.loader import published_files
 from durable.engines.interface import PublishedFiles
 from durable.errors import BadInput, BuildError, ExitCode, TransientExhausted
 from durable.ledger import Ledger, VerifyRow, now, record_verification

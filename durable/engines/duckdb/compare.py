@@ -15,7 +15,6 @@ from collections.abc import Sequence
 import duckdb
 
 from durable.engines.comparison import BUCKETS, NULL_TEXT, Digest, Selection
-from durable.engines.duckdb.loader import qualified
 from durable.landing.quoting import quote_identifier as quote
 
 
@@ -97,20 +96,3 @@ def _source(selection: Selection) -> str:
     where = f" where {' and '.join(conditions)}" if conditions else ""
     relation = f"{quote(selection.schema)}.{quote(selection.name)}"
     return f"(select * from {relation}{where}) as compared"
-
-
-def published_files(con: duckdb.DuckDBPyConnection, raw_schema: str) -> dict[str, tuple]:
-    """Landing files the connection's warehouse holds (as DuckDBPublisher.published_files),
-    read in the connection the comparison goes on to use, so both see one version of it."""
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = '_landed_files'",
-        [raw_schema],
-    ).fetchone()[0]
-    if not exists:
-        return {}
-    rows = con.execute(
-        "select source_file, size_bytes, mtime_ns, status, message "
-        f"from {qualified(con, raw_schema)}._landed_files"
-    ).fetchall()
-    return {name: tuple(held) for name, *held in rows}

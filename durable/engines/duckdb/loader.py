@@ -163,3 +163,21 @@ class DuckDBRawTables:
             from _landing_rejected""",
             [landed.entity, *lineage, loaded_at],
         )
+
+
+def published_files(con: duckdb.DuckDBPyConnection, raw_schema: str) -> dict[str, tuple]:
+    """Landing files the connection's warehouse holds, as the loader recorded them: the
+    publisher's answer for production, and `durable verify`'s in the connection it goes on to
+    compare with, so both see one version of the file."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = '_landed_files'",
+        [raw_schema],
+    ).fetchone()[0]
+    if not exists:
+        return {}
+    rows = con.execute(
+        "select source_file, size_bytes, mtime_ns, status, message "
+        f"from {qualified(con, raw_schema)}._landed_files"
+    ).fetchall()
+    return {name: tuple(held) for name, *held in rows}

@@ -26,7 +26,7 @@ import duckdb
 
 from durable.config import Settings
 from durable.engines.duckdb.clone import CopyMethod, clone_file
-from durable.engines.duckdb.loader import qualified
+from durable.engines.duckdb.loader import published_files, qualified
 from durable.engines.interface import PublishedFiles
 from durable.failpoints import failpoint
 from durable.landing.quoting import quote_identifier as quote
@@ -135,22 +135,10 @@ class DuckDBPublisher:
 
     def published_files(self) -> PublishedFiles:
         """Landing files production holds, with the size and mtime they were loaded at."""
-        raw_schema = self.settings.raw_schema
         if not self.production.exists():
             return {}
         with self._connect_production() as con:
-            exists = con.execute(
-                "select count(*) from duckdb_tables() "
-                "where schema_name = ? and table_name = '_landed_files'",
-                [raw_schema],
-            ).fetchone()[0]
-            if not exists:
-                return {}
-            rows = con.execute(
-                "select source_file, size_bytes, mtime_ns, status, message "
-                f"from {qualified(con, raw_schema)}._landed_files"
-            ).fetchall()
-        return {name: tuple(held) for name, *held in rows}
+            return published_files(con, self.settings.raw_schema)
 
     def rows_changed(self, invocations: list[str]) -> dict[str, int]:
         """Rows each incremental model inserted or changed, read from `_invocation_id`."""
