@@ -137,7 +137,7 @@ def test_the_mess_lands_as_intended(daily: Daily) -> None:
     reasons = {
         r[0] for r in query(daily.production, "select reason from analytics.quarantined_rows")
     }
-    assert {"malformed timestamp: started_at", "malformed number: bikes_available"} <= reasons
+    assert {"malformed timestamp: started_at", "malformed bigint: bikes_available"} <= reasons
     assert any(reason.startswith("unreadable line") for reason in reasons)
 
 

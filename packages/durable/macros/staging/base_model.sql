@@ -17,10 +17,13 @@
       (`durable.is_impossible_time`);
     - a column's `meta.required: true` (`missing value: <column>`), `meta.min` and `meta.max`
       (`impossible value: ...`), and `meta.accepted_values: {ref: <seed or model>, column: ...}`
-      (`unknown <column>`; the model declares the dependency: `-- depends_on: {{ ref(...) }}`).
+      (`unknown <column>`; the model declares the dependency: `-- depends_on: {{ ref(...) }}`);
+    - the table's `meta.row_checks`: rules across columns, each `{rule: <SQL true of a good
+      row, on the typed columns>, reason: <the reason when it is not>}`, e.g.
+      `{rule: "ended_at >= started_at", reason: "impossible value: ended before it started"}`.
 
     The first check that fails is the reason: missing key, missing value, malformed, unknown,
-    out of range, impossible time, conflicting duplicate. Renames belong to the staging
+    out of range, row checks, impossible time, conflicting duplicate. Renames belong to the staging
     model that reads the base model. A daily run reads only the files loaded since the last
     one (`durable.loaded_after_target()`; the folder config makes base models incremental).
     At parse time (`execute` false) the graph is empty: the query is a placeholder, and the
@@ -105,7 +108,11 @@
             {%- do value_columns.append(name) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set checks = missing + malformed + unknown + out_of_range + impossible %}
+    {%- set row_checks = [] -%}
+    {%- for check in meta.get('row_checks', []) -%}
+        {%- do row_checks.append(('not (' ~ check['rule'] ~ ')', check['reason'])) -%}
+    {%- endfor -%}
+    {%- set checks = missing + malformed + unknown + out_of_range + row_checks + impossible %}
 
 with source as {{ durable.inline_cte() }} (
     select * from {{ source_relation }}
