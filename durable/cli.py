@@ -21,6 +21,7 @@ from rich.text import Text
 from durable.config import Settings
 from durable.errors import ExitCode
 from durable.ledger import WindowRow
+from durable.rollback import rollback
 from durable.rollout import DELIVERIES, due_line, names_line, requested_rollout
 from durable.runner import Runner, as_failure
 from durable.status import StatusReport, gather
@@ -170,6 +171,31 @@ def _window_cell(w: WindowRow) -> str:
     start, end = w.window_start, w.window_end
     days = f"{start}" if start == end else f"{start}..{end}"
     return days + (f" + code: {names_line(w.rebuilt)}" if w.rebuilt else "")
+
+
+@app.command("rollback")
+def rollback_command(
+    context: typer.Context,
+    before: Annotated[
+        str | None,
+        typer.Option(
+            "--before",
+            help="Restore production as it was before this run's publication "
+            "(default: before the latest).",
+        ),
+    ] = None,
+) -> None:
+    """Restore an earlier state of production, atomically, under the run lock.
+
+    The deliveries of the windows it undoes are due again: the next `durable run` heals them.
+    Exit codes: 0 restored; 4 nothing kept or no such run; 5 a run holds the lock.
+    """
+    command = "rollback" + (f" --before {before}" if before else "")
+    report = rollback(_settings(context), before, command)
+    if report.exit_code != ExitCode.OK:
+        err.print(Text(report.line()))
+        raise typer.Exit(int(report.exit_code))
+    out.print(Text(report.line()))
 
 
 @app.command("verify")

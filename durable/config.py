@@ -77,6 +77,11 @@ class Settings:
     prod_state_dir: Path = field(
         default_factory=lambda: _path("DURABLE_PROD_STATE_DIR", "data/prod-state")
     )
+    # DURABLE_KEEP_PUBLICATIONS: earlier states of production kept for `durable rollback`
+    # (DuckDB: files beside production; PostgreSQL: schemas; Spark keeps one, the idle copy).
+    keep_publications: int = field(
+        default_factory=lambda: int(_env("DURABLE_KEEP_PUBLICATIONS", "3"))
+    )
     # DURABLE_SPARK_DIR: the Spark target's metastore and warehouse folder.
     spark_dir: Path = field(default_factory=lambda: _path("DURABLE_SPARK_DIR", "data/spark"))
 

@@ -40,14 +40,14 @@ create table if not exists windows (
     window_end text not null,
     started_at text not null,
     finished_at text,
-    state text not null,          -- running | published | failed | crashed
+    state text not null,          -- running | published | failed | crashed | rolled back
     attempts integer not null default 0,
     rows_changed text,            -- json: model -> rows the run inserted or changed
     tests_passed integer,
     tests_failed integer,
     failure text,
     audit_path text,
-    kind text not null default 'deliveries',  -- deliveries | code change | full refresh
+    kind text not null default 'deliveries',  -- deliveries | code change | full refresh | rollback
     rebuilt text,                 -- json: models the code changed or the rollout named
     code_fingerprint text,        -- of the code built (durable/selection.py)
     primary key (run_id, window_start, window_end)
@@ -159,6 +159,23 @@ class Ledger:
             "where run_id = ? and window_start = ? and window_end = ?",
             (*fields.values(), run_id, start.isoformat(), end.isoformat()),
         )
+
+    def mark_windows(self, run_ids: Iterable[str], state: str) -> list[tuple[date, date]]:
+        """Set the state of the published windows of these runs (a rollback undid them);
+        return those windows."""
+        marked = []
+        for run_id in run_ids:
+            rows = self.db.execute(
+                "select window_start, window_end from windows "
+                "where run_id = ? and state = 'published'",
+                (run_id,),
+            ).fetchall()
+            self.db.execute(
+                "update windows set state = ? where run_id = ? and state = 'published'",
+                (state, run_id),
+            )
+            marked += [(date.fromisoformat(s), date.fromisoformat(e)) for s, e in rows]
+        return marked
 
     def settle_crashed(self, published_runs: Iterable[str]) -> list[str]:
         """Settle runs left `running` by a dead process; return their ids."""

@@ -23,6 +23,15 @@ from durable.sources import SourceTable
 PublishedFiles = dict[str, tuple[int, int, str, str | None]]
 
 
+@dataclass(frozen=True)
+class KeptState:
+    """A state production was in, kept when a publication or a rollback replaced it."""
+
+    replaced_by: str  # the run (or rollback) whose publish replaced it
+    kept_at: str  # ISO time, UTC
+    location: str  # where it is kept: a file, a schema, a copy
+
+
 class Loader(Protocol):
     """Loads deliveries into one engine's raw tables, for the settings it was made with."""
 
@@ -75,6 +84,15 @@ class Publisher(Protocol):
 
     def rows_changed(self, invocations: list[str]) -> dict[str, int]:
         """Rows of each model in the audit copy that these dbt invocations wrote."""
+        ...
+
+    def kept_states(self) -> list[KeptState]:
+        """The earlier states of production a rollback can restore, newest first."""
+        ...
+
+    def restore(self, state: KeptState, rollback_id: str) -> None:
+        """Make `state` production, atomically; keep the state it replaces (as replaced by
+        `rollback_id`), so a rollback can itself be undone."""
         ...
 
 

@@ -248,3 +248,20 @@ def test_write_audit_publish_on_spark(spark_dir: Path, tiny_plan: DeliveryPlan) 
         for day in days[:2]
         for f in s.landing_dir.glob(f"*/dt={day}/*.csv")
     }
+
+    # The bad file is taken back and the day publishes; a rollback re-points production at the
+    # copy of the first publication, and a second rollback undoes the first.
+    from durable.rollback import rollback
+
+    bad.unlink()
+    fixed = Runner(s, progress="quiet").run(windows=[(days[2], days[2])])
+    assert fixed.exit_code == ExitCode.OK, fixed.failure
+    after_fix = spark_checksums(s.schema)
+    undo = rollback(s, None, "rollback")
+    assert undo.exit_code == ExitCode.OK, undo.failure
+    assert undo.undone_runs == [fixed.run_id]
+    assert publisher.live() == live and spark_checksums(s.schema) == published
+    redo = rollback(s, None, "rollback")
+    assert redo.exit_code == ExitCode.OK, redo.failure
+    assert redo.restored is not None and redo.restored.replaced_by == undo.rollback_id
+    assert spark_checksums(s.schema) == after_fix

@@ -12,11 +12,17 @@ The copy is a reflink where the filesystem has them (XFS, Btrfs: milliseconds, w
 and a sequential file copy elsewhere (ext4: it grows with the warehouse; see clone.py; the
 benchmark reports both). Each publication is also recorded inside the published file, so after a
 crash the ledger can tell whether the publish happened.
+
+The state a publish replaces is kept for `durable rollback`: a hard link to the old file, made
+before the rename, in `_kept/<time>-<run>/` (the last DURABLE_KEEP_PUBLICATIONS of them). It costs
+no copy; on disk it costs what the old file does not share with the new one: the blocks the
+run changed on XFS and Btrfs (the audit copy was a reflink of it), the whole file elsewhere.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -27,7 +33,7 @@ import duckdb
 from durable.config import Settings
 from durable.engines.duckdb.clone import CopyMethod, clone_file
 from durable.engines.duckdb.loader import published_files, qualified
-from durable.engines.interface import PublishedFiles
+from durable.engines.interface import KeptState, PublishedFiles
 from durable.failpoints import failpoint
 from durable.landing.quoting import quote_identifier as quote
 from durable.retry import TransientError, is_transient
@@ -105,9 +111,56 @@ class DuckDBPublisher:
             con.execute("checkpoint")
         failpoint("publish:before-rename")
         _fsync(audit)
+        self._keep_production(run_id)
         os.replace(audit, self.production)
         _fsync(self.production.parent)
         failpoint("publish:after-rename")
+        self._prune_kept()
+
+    @property
+    def kept_dir(self) -> Path:
+        return self.production.parent / "_kept"
+
+    def _keep_production(self, replaced_by: str) -> None:
+        """A second name for production's file, which the rename that follows leaves intact."""
+        if self.settings.keep_publications < 1 or not self.production.exists():
+            return
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        kept = self.kept_dir / f"{stamp}-{replaced_by}" / self.production.name
+        kept.parent.mkdir(parents=True)
+        os.link(self.production, kept)
+        _fsync(kept.parent)
+
+    def _prune_kept(self) -> None:
+        for stale in self.kept_states()[self.settings.keep_publications :]:
+            shutil.rmtree(Path(stale.location).parent, ignore_errors=True)
+
+    def kept_states(self) -> list[KeptState]:
+        if not self.kept_dir.exists():
+            return []
+        states = []
+        for folder in sorted(self.kept_dir.iterdir(), reverse=True):
+            kept = folder / self.production.name
+            if not kept.exists():
+                continue
+            # A run killed between the link and the rename left a second name for production
+            # itself: nothing to roll back to.
+            if self.production.exists() and os.path.samefile(kept, self.production):
+                continue
+            stamp, _, replaced_by = folder.name.partition("-")
+            kept_at = datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+            states.append(KeptState(replaced_by, kept_at.isoformat(), str(kept)))
+        return states
+
+    def restore(self, state: KeptState, rollback_id: str) -> None:
+        """The kept file becomes production by one rename; production is kept in its turn."""
+        kept = Path(state.location)
+        self._keep_production(rollback_id)
+        failpoint("rollback:before-rename")
+        os.replace(kept, self.production)
+        _fsync(self.production.parent)
+        shutil.rmtree(kept.parent, ignore_errors=True)
+        self._prune_kept()
 
     def keep_failed(self, run_id: str) -> str | None:
         if not self.audit_path.exists():

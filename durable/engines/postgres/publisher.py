@@ -6,6 +6,10 @@ and full tables dbt rebuilds anyway). Publishing renames the schemas in one tran
 costs the same whatever the size of the tables; a reader sees the old schema or the new one. Raw
 tables are shared by both schemas, so what production holds and which runs it published are
 recorded inside the published schema (`_durable_publications`, `_durable_published_files`).
+
+The schema a publish replaces is kept for `durable rollback`, renamed
+`<schema>__kept_<time>_<run>` (the last DURABLE_KEEP_PUBLICATIONS of them): it costs the
+tables' disk space, nothing to make.
 """
 
 from __future__ import annotations
@@ -13,19 +17,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import psycopg2
 from psycopg2 import sql
 
 from durable.config import Settings
-from durable.engines.interface import PublishedFiles
+from durable.engines.interface import KeptState, PublishedFiles
 from durable.engines.postgres.connection import connection, ident
 from durable.failpoints import failpoint
 from durable.retry import TransientError, is_transient
 
 PUBLICATIONS = "_durable_publications"
 PUBLISHED_FILES = "_durable_published_files"
+KEPT = "__kept_"  # <schema>__kept_<time>_<run>: a state production was in
 
 
 class PostgresPublisher:
@@ -88,7 +93,6 @@ class PostgresPublisher:
 
     def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
         production, audit = ident(self.production), ident(self.audit)
-        old = ident(f"{self.production}__old")
         publications = ident(self.audit, PUBLICATIONS)
         files = ident(self.audit, PUBLISHED_FILES)
         landed = ident(self.settings.raw_schema, "_landed_files")
@@ -115,14 +119,56 @@ class PostgresPublisher:
                 ).format(files, landed)
             )
             failpoint("publish:before-rename")
-            has_production = self._schema_exists(cur, self.production)
-            if has_production:
-                cur.execute(sql.SQL("drop schema if exists {} cascade").format(old))
-                cur.execute(sql.SQL("alter schema {} rename to {}").format(production, old))
+            if self._schema_exists(cur, self.production):
+                self._keep_production(cur, run_id)
             cur.execute(sql.SQL("alter schema {} rename to {}").format(audit, production))
-            if has_production:
-                cur.execute(sql.SQL("drop schema {} cascade").format(old))
+            self._prune_kept(cur)
         failpoint("publish:after-rename")
+
+    def _keep_production(self, cur, replaced_by: str) -> None:  # noqa: ANN001
+        """Production renamed aside (dropped when nothing is to be kept), in the caller's
+        transaction: the rename that follows makes another schema production."""
+        if self.settings.keep_publications < 1:
+            cur.execute(sql.SQL("drop schema {} cascade").format(ident(self.production)))
+            return
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        kept = f"{self.production}{KEPT}{stamp}_{replaced_by}"
+        cur.execute(
+            sql.SQL("alter schema {} rename to {}").format(ident(self.production), ident(kept))
+        )
+
+    def _kept_schemas(self, cur) -> list[str]:  # noqa: ANN001
+        cur.execute(
+            "select nspname from pg_namespace where starts_with(nspname, %s) order by 1 desc",
+            [self.production + KEPT],
+        )
+        return [name for (name,) in cur.fetchall()]
+
+    def _prune_kept(self, cur) -> None:  # noqa: ANN001
+        for stale in self._kept_schemas(cur)[max(self.settings.keep_publications, 0) :]:
+            cur.execute(sql.SQL("drop schema {} cascade").format(ident(stale)))
+
+    def kept_states(self) -> list[KeptState]:
+        with self._transaction() as cur:
+            names = self._kept_schemas(cur)
+        states = []
+        for name in names:
+            stamp, _, replaced_by = name.removeprefix(self.production + KEPT).partition("_")
+            kept_at = datetime.strptime(stamp, "%Y%m%d%H%M%S%f").replace(tzinfo=UTC)
+            states.append(KeptState(replaced_by, kept_at.isoformat(), name))
+        return states
+
+    def restore(self, state: KeptState, rollback_id: str) -> None:
+        """Two renames in one transaction: production aside, the kept schema in its place."""
+        with self._transaction() as cur:
+            self._keep_production(cur, rollback_id)
+            failpoint("rollback:before-rename")
+            cur.execute(
+                sql.SQL("alter schema {} rename to {}").format(
+                    ident(state.location), ident(self.production)
+                )
+            )
+            self._prune_kept(cur)
 
     def keep_failed(self, run_id: str) -> str | None:
         kept = self.failed_schema(run_id)

@@ -5,6 +5,10 @@ Production `<schema>` holds only views onto the live copy. A run copies the live
 idle one, builds and tests there, then publishes by recording the new colour in the metastore
 (one `ALTER DATABASE ... SET DBPROPERTIES`, the commit point) and re-pointing the views. A failed
 audit never touches the live copy nor the views.
+
+`durable rollback` has one earlier state to go back to: the idle copy, which holds the previous
+publication until the next run starts refilling it (`durable.kept` in the same properties says
+so; open_audit clears it first).
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from durable.config import Settings
-from durable.engines.interface import PublishedFiles
+from durable.engines.interface import KeptState, PublishedFiles
 from durable.engines.spark.session import session
 from durable.failpoints import failpoint
 from durable.landing.quoting import spark_string
 
 COLOURS = ("blue", "green")
 LIVE_PROPERTY = "durable.live"
+KEPT_PROPERTY = "durable.kept"  # <colour>|<replaced by>|<kept at>, or empty
 PUBLICATIONS = "_durable_publications"
 
 
@@ -47,8 +52,7 @@ class SparkPublisher:
     def spark(self):  # noqa: ANN201 - pyspark is an optional extra
         return session(self.settings.spark_dir)
 
-    def live(self) -> str | None:
-        """The colour production reads, as recorded in the metastore (None before a publish)."""
+    def _property(self, key: str) -> str | None:
         schema = self.settings.schema
         if not self.spark.catalog.databaseExists(schema):
             return None
@@ -56,9 +60,18 @@ class SparkPublisher:
             info = row.asDict()
             name = info.get("info_name") or info.get("database_description_item")
             value = info.get("info_value") or info.get("database_description_value") or ""
-            if name == "Properties" and f"{LIVE_PROPERTY}," in value:
-                return value.split(f"{LIVE_PROPERTY},", 1)[1].split(")", 1)[0].strip()
+            if name == "Properties" and f"{key}," in value:
+                return value.split(f"{key},", 1)[1].split(")", 1)[0].strip()
         return None
+
+    def _set_properties(self, properties: dict[str, str]) -> None:
+        """One metastore write: the commit point of a publish or a rollback."""
+        listed = ", ".join(f"'{key}' = {spark_string(value)}" for key, value in properties.items())
+        self.spark.sql(f"alter database `{self.settings.schema}` set dbproperties ({listed})")
+
+    def live(self) -> str | None:
+        """The colour production reads, as recorded in the metastore (None before a publish)."""
+        return self._property(LIVE_PROPERTY)
 
     def idle(self) -> str:
         return COLOURS[1] if self.live() == COLOURS[0] else COLOURS[0]
@@ -72,6 +85,8 @@ class SparkPublisher:
         """The idle copy, dropped and refilled from the live one (tables; dbt rebuilds views)."""
         spark, live, idle = self.spark, self.live(), self.idle()
         self._repoint(live)  # settle views a crash may have left half re-pointed
+        if self._property(KEPT_PROPERTY):  # the idle copy stops being a state to go back to
+            self._set_properties({KEPT_PROPERTY: ""})
         for schema in self.schemas:
             target = f"{schema}__{idle}"
             spark.sql(f"drop database if exists `{target}` cascade")
@@ -110,12 +125,25 @@ class SparkPublisher:
         for schema in self.schemas:
             spark.sql(f"create database if not exists `{schema}`")
         # The commit point: one metastore write names the colour production reads.
-        spark.sql(
-            f"alter database `{self.settings.schema}` "
-            f"set dbproperties ('{LIVE_PROPERTY}' = '{idle}')"
-        )
+        live = self.live()
+        kept = f"{live}|{run_id}|{datetime.now(UTC).isoformat()}" if live else ""
+        self._set_properties({LIVE_PROPERTY: idle, KEPT_PROPERTY: kept})
         self._repoint(idle)
         failpoint("publish:after-rename")
+
+    def kept_states(self) -> list[KeptState]:
+        kept = self._property(KEPT_PROPERTY)
+        if not kept or self.settings.keep_publications < 1:
+            return []
+        colour, replaced_by, kept_at = kept.split("|", 2)
+        return [KeptState(replaced_by, kept_at, colour)]
+
+    def restore(self, state: KeptState, rollback_id: str) -> None:
+        """The idle colour becomes live again; the copy it replaces is the one kept now."""
+        live = self.live()
+        kept = f"{live}|{rollback_id}|{datetime.now(UTC).isoformat()}"
+        self._set_properties({LIVE_PROPERTY: state.location, KEPT_PROPERTY: kept})
+        self._repoint(state.location)
 
     def _repoint(self, colour: str | None) -> None:
         """Production views onto every relation of the `colour` copy; stale views dropped."""
