@@ -8,7 +8,7 @@ SEED ?= 42
 
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: setup run test fuzz clean
+.PHONY: setup run test fuzz fuzz-histories clean
 
 # data/warehouse: where profiles.yml puts the DuckDB file, so a plain `dbt build` works too.
 setup: $(STAMP) dbt_packages/.installed
@@ -44,6 +44,17 @@ fuzz: setup
 	@echo "fuzz: $(FUZZ_EXAMPLES) examples, seed $(FUZZ_SEED) (replay: make fuzz FUZZ_SEED=$(FUZZ_SEED))"
 	DURABLE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/python/test_landing_fuzz.py \
 		--hypothesis-seed=$(FUZZ_SEED) --hypothesis-show-statistics
+
+## The delivery-history property test with more examples than CI's 2 (HISTORY_EXAMPLES), from a
+## random seed printed first: `make fuzz-histories HISTORY_SEED=<seed>` replays a failure. About
+## 40-60 s an example (a runner run a day, a full refresh and a re-run).
+HISTORY_EXAMPLES ?= 500
+HISTORY_SEED := $(or $(HISTORY_SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
+
+fuzz-histories: setup
+	@echo "fuzz-histories: $(HISTORY_EXAMPLES) examples, seed $(HISTORY_SEED) (replay: make fuzz-histories HISTORY_SEED=$(HISTORY_SEED))"
+	DURABLE_HISTORY_EXAMPLES=$(HISTORY_EXAMPLES) $(BIN)/pytest tests/python/test_delivery_histories.py \
+		--hypothesis-seed=$(HISTORY_SEED) --hypothesis-show-statistics
 
 clean:
 	rm -rf data target logs
