@@ -19,8 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from durable.config import Settings
-from durable.errors import ExitCode
+from durable.errors import BadInput, ExitCode
 from durable.ledger import WindowRow
+from durable.quarantine import export, quarantine
 from durable.rollback import rollback
 from durable.rollout import DELIVERIES, due_line, names_line, requested_rollout
 from durable.runner import Runner, as_failure
@@ -196,6 +197,53 @@ def rollback_command(
         err.print(Text(report.line()))
         raise typer.Exit(int(report.exit_code))
     out.print(Text(report.line()))
+
+
+@app.command("quarantine")
+def quarantine_command(
+    context: typer.Context,
+    source_file: Annotated[
+        str | None,
+        typer.Option("--file", help="One delivery, as the landing zone names it (orders/dt=...)."),
+    ] = None,
+    export_to: Annotated[
+        Path | None,
+        typer.Option("--export", help="Write the file's quarantined rows, as delivered, to a CSV."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """What production holds back: rows by source, file, day and reason; a file's bad rows."""
+    try:
+        settings = _settings(context)
+        if export_to is not None:
+            if not source_file:
+                raise BadInput("--export needs --file: the delivery whose rows to export")
+            count = export(settings, source_file, export_to)
+            out.print(Text(f"exported {count} rows of {source_file} to {export_to}"))
+            return
+        report = quarantine(settings, source_file)
+    except Exception as error:  # noqa: BLE001 - one line, never a traceback
+        failure = as_failure(error)
+        err.print(Text(f"error: {failure}"))
+        raise typer.Exit(int(failure.exit_code)) from None
+    if as_json:
+        print(json.dumps(report.as_json(), indent=2))
+        return
+    table = Table(title="quarantine (delivery_accounting's numbers)")
+    for column in ("source", "file", "day", "status", "reason", "rows"):
+        table.add_column(column)
+    for g in report.groups:
+        cells = (g.entity, g.source_file, g.delivery_date, g.status, g.reason, str(g.rows))
+        table.add_row(*(Text(cell) for cell in cells))
+    out.print(table)
+    totals = report.totals()
+    out.print(
+        Text(
+            f"{totals['rejected']} rows rejected, {totals['held']} held "
+            f"(delivery_accounting: {report.accounted_quarantined} quarantined, "
+            f"{report.accounted_held} held)"
+        )
+    )
 
 
 @app.command("verify")

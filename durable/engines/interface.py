@@ -86,6 +86,14 @@ class Publisher(Protocol):
         """Rows of each model in the audit copy that these dbt invocations wrote."""
         ...
 
+    def read_production(self, query: str) -> list[tuple]:
+        """Rows of a read-only query on production (relations named `<schema>.<name>`)."""
+        ...
+
+    def literal(self, text: str) -> str:
+        """`text` as a string literal of the engine's SQL."""
+        ...
+
     def kept_states(self) -> list[KeptState]:
         """The earlier states of production a rollback can restore, newest first."""
         ...

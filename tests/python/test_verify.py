@@ -6,6 +6,7 @@ the CLI (typer's test runner), so each check costs its rebuild and not a Python 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -27,7 +28,7 @@ from durable.errors import ExitCode
 from durable.ledger import Ledger, VerifyRow, verifications
 from durable.runner import Runner
 from durable.verify import Scope, verify
-from jaffle_simulator import DeliveryPlan
+from jaffle_simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
 DAYS = 3
@@ -192,6 +193,84 @@ def test_status_json_is_the_ledger_and_the_landing_zone(history: Settings) -> No
     assert sum(counts.values()) == len(landed) and counts["due"] == 0
     listed = {f["path"] for f in status["landing_zone"]["files"]}
     assert counts["loaded"] + len(listed) == len(landed)
+
+
+def test_quarantine_lists_what_accounting_counts_and_exports_a_file(
+    history: Settings, tmp_path: Path
+) -> None:
+    """`durable quarantine`, as the person on call and the source team use it: counts by file
+    and reason that are delivery_accounting's, and one file's bad rows as delivered."""
+    # A copy of production, and one more day whose orders file holds a malformed row.
+    settings = settings_for(tmp_path / "prod")
+    shutil.copytree(history.landing_dir, settings.landing_dir)
+    settings.duckdb_path.parent.mkdir(parents=True)
+    shutil.copyfile(history.duckdb_path, settings.duckdb_path)
+    shutil.copytree(history.state_dir, settings.state_dir)
+    shutil.copytree(history.prod_state_dir, settings.prod_state_dir)
+    day = days_of(history)[-1] + timedelta(days=1)
+    bad = settings.landing_dir / "orders" / f"dt={day}" / "part-0009.csv"
+    bad.parent.mkdir(parents=True)
+    with bad.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(COLUMNS["orders"])
+        writer.writerow(
+            [
+                "o-bad",
+                "c-1",
+                f"{day}T09:00:00",
+                "s-1",
+                "12,50",
+                "1",
+                "13",
+                "placed",
+                f"{day}T09:00:00",
+            ]
+        )
+    ran = Runner(settings, progress="quiet").run()
+    assert ran.exit_code == ExitCode.OK, ran.failure
+
+    listed = cli(settings, "quarantine", "--json")
+    assert listed.exit_code == 0, listed.output
+    report = json.loads(listed.stdout)
+    accounting = report["delivery_accounting"]
+    assert report["totals"] == {
+        "rejected": accounting["rows_quarantined"],
+        "held": accounting["rows_held"],
+    }
+    assert report["totals"]["rejected"] > 0
+    bad_file = bad.relative_to(settings.landing_dir).as_posix()
+    rejected = next(g for g in report["groups"] if g["source_file"] == bad_file)
+    assert (rejected["status"], rejected["rows"]) == ("rejected", 1)
+    assert "malformed" in rejected["reason"] and "subtotal" in rejected["reason"]
+    assert "quarantine (delivery_accounting" in cli(settings, "quarantine").stdout
+
+    out = tmp_path / "bad-rows.csv"
+    exported = cli(settings, "quarantine", "--file", bad_file, "--export", str(out))
+    assert exported.exit_code == 0, exported.output
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        expected = con.execute(
+            "select _row_number, reason from analytics.quarantined_rows "
+            "where _source_file = ? order by _row_number",
+            [bad_file],
+        ).fetchall()
+        entity = rejected["entity"]
+        delivered = dict(
+            con.execute(
+                f"select _row_number, subtotal from {settings.raw_schema}.{entity} "
+                "where _source_file = ?",
+                [bad_file],
+            ).fetchall()
+        )
+    assert [(int(r["row_number"]), r["reason"]) for r in rows] == expected
+    assert [r["subtotal"] for r in rows] == ["12,50"], "the text as delivered, to fix and re-send"
+    assert [r["subtotal"] for r in rows] == [delivered[int(r["row_number"])] for r in rows]
+
+    missing = cli(
+        settings, "quarantine", "--file", "nope/dt=2018-09-01/x.csv", "--export", str(out)
+    )
+    assert missing.exit_code == ExitCode.BAD_INPUT and "holds no delivery" in missing.stderr
 
 
 def test_bad_arguments_and_other_engines_exit_with_one_line(

@@ -117,6 +117,15 @@ class DuckDBPublisher:
         failpoint("publish:after-rename")
         self._prune_kept()
 
+    def read_production(self, query: str) -> list[tuple]:
+        if not self.production.exists():
+            return []
+        with self._connect_production() as con:
+            return con.execute(query).fetchall()
+
+    def literal(self, text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
     @property
     def kept_dir(self) -> Path:
         return self.production.parent / "_kept"

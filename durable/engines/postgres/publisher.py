@@ -125,6 +125,14 @@ class PostgresPublisher:
             self._prune_kept(cur)
         failpoint("publish:after-rename")
 
+    def read_production(self, query: str) -> list[tuple]:
+        with self._transaction() as cur:
+            cur.execute(query)
+            return cur.fetchall()
+
+    def literal(self, text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
     def _keep_production(self, cur, replaced_by: str) -> None:  # noqa: ANN001
         """Production renamed aside (dropped when nothing is to be kept), in the caller's
         transaction: the rename that follows makes another schema production."""

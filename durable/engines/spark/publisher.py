@@ -131,6 +131,12 @@ class SparkPublisher:
         self._repoint(idle)
         failpoint("publish:after-rename")
 
+    def read_production(self, query: str) -> list[tuple]:
+        return [tuple(row) for row in self.spark.sql(query).collect()]
+
+    def literal(self, text: str) -> str:
+        return spark_string(text)
+
     def kept_states(self) -> list[KeptState]:
         kept = self._property(KEPT_PROPERTY)
         if not kept or self.settings.keep_publications < 1:
