@@ -32,7 +32,7 @@ run: setup
 ## Everything a pull request must pass (what CI runs): lint, governance, slim CI, the test suite
 ## on every engine (DuckDB; PostgreSQL and Spark, which the suite starts itself).
 test: setup setup-spark lint slim-ci
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 ## The landing-zone fuzz test with more examples than CI's 3 (FUZZ_EXAMPLES), from a random seed
 ## printed first: `make fuzz FUZZ_SEED=<seed>` replays a failure. About 10-15 s an example.
