@@ -57,6 +57,7 @@ deliveries = load_deliveries()
 def settings_for(root: Path) -> Settings:
     return Settings(
         project_dir=EXAMPLE_DIR,
+        profiles_dir=EXAMPLE_DIR,  # not a DBT_PROFILES_DIR of the caller's (the Makefile sets one)
         landing_dir=root / "landing",
         duckdb_path=root / "warehouse" / "bikeshare.duckdb",
         state_dir=root / "state",
@@ -196,6 +197,7 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """`durable --project-dir examples/bikeshare ...` as an operator runs it."""
     env = dict(os.environ)
     env.update(
+        DBT_PROFILES_DIR=str(settings.profiles_dir),
         DURABLE_LANDING_DIR=str(settings.landing_dir),
         DURABLE_DUCKDB_PATH=str(settings.duckdb_path),
         DURABLE_STATE_DIR=str(settings.state_dir),
