@@ -20,6 +20,8 @@ from durable.profile import ProfileOutput, default_profiles_dir, resolve_output
 PATH_SETTINGS = ("landing_dir", "duckdb_path", "state_dir", "prod_state_dir", "spark_dir")
 # A default that depends on the project (its profile): filled in by Settings.__post_init__.
 FROM_PROJECT = Path("<from the project>")
+# The warehouse file when the profile names none (another adapter, or a profile dbt cannot read).
+DEFAULT_DUCKDB_PATH = Path("data/warehouse/warehouse.duckdb")
 
 
 def default_project_dir() -> Path:
@@ -47,9 +49,10 @@ class Settings:
     # DBT_TARGET (or `durable --target`): which output of the profile to use; unset, the
     # profile's own `target:`, as in dbt.
     target: str | None = field(default_factory=lambda: os.environ.get("DBT_TARGET") or None)
-    # DURABLE_DUCKDB_PATH: the warehouse file dbt builds into (production, for the runner).
+    # DURABLE_DUCKDB_PATH: the warehouse file dbt builds into (production, for the runner); else
+    # the `path` of the profile's DuckDB output, else data/warehouse/warehouse.duckdb.
     duckdb_path: Path = field(
-        default_factory=lambda: _path("DURABLE_DUCKDB_PATH", "data/warehouse/warehouse.duckdb")
+        default_factory=lambda: _path("DURABLE_DUCKDB_PATH", str(FROM_PROJECT))
     )
     # DURABLE_RAW_SCHEMA: where the loader writes raw tables (dbt sources read them).
     raw_schema: str = field(default_factory=lambda: _env("DURABLE_RAW_SCHEMA", "raw"))
@@ -97,10 +100,22 @@ class Settings:
         if self.profiles_dir == FROM_PROJECT:
             object.__setattr__(self, "profiles_dir", default_profiles_dir(self.project_dir))
         object.__setattr__(self, "profiles_dir", Path(self.profiles_dir).resolve())
+        if self.duckdb_path == FROM_PROJECT:
+            object.__setattr__(self, "duckdb_path", self._profile_duckdb_path())
         for name in PATH_SETTINGS:
             value = Path(getattr(self, name))
             if not value.is_absolute():
                 object.__setattr__(self, name, self.project_dir / value)
+
+    def _profile_duckdb_path(self) -> Path:
+        """The `path` of the profile's DuckDB output, rendered by dbt (relative ones from the
+        project, where a plain `dbt build` resolves them); the default for another adapter or
+        for a profile dbt cannot read, which dbt reports itself when the run calls it."""
+        try:
+            output = resolve_output(self.project_dir, self.profiles_dir, self.target, os.environ)
+        except BadInput:
+            return DEFAULT_DUCKDB_PATH
+        return output.duckdb_file or DEFAULT_DUCKDB_PATH
 
     @property
     def ledger_path(self) -> Path:

@@ -1,4 +1,4 @@
-"""Settings read the dbt profile as dbt does: where profiles.yml is, which output.
+"""Settings read the dbt profile as dbt does: where profiles.yml is, which output, which file.
 
 A project of two files (no models: nothing here runs dbt) and a profile whose outputs are named
 after nothing the runner knows, so only their `type` can tell the engine.
@@ -61,6 +61,24 @@ def test_profiles_yml_is_found_where_dbt_looks(
     assert Settings(project_dir=project).profiles_dir == elsewhere
 
 
+def test_the_warehouse_is_the_profiles_duckdb_path(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendered by dbt (env_var() and its default), relative to the project; the variable and an
+    explicit setting still win."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "profiles.yml").write_text(PROFILE)
+    settings = Settings(project_dir=project, profiles_dir=profiles)
+    assert settings.duckdb_path == project / "warehouse" / "shop.duckdb"
+    given = Settings(project_dir=project, profiles_dir=profiles, duckdb_path=Path("a.duckdb"))
+    assert given.duckdb_path == project / "a.duckdb"
+    monkeypatch.setenv("DURABLE_DUCKDB_PATH", str(tmp_path / "prod.duckdb"))
+    assert Settings(project_dir=project, profiles_dir=profiles).duckdb_path == (
+        tmp_path / "prod.duckdb"
+    )
+
+
 def test_the_target_is_the_profiles_own_unless_set(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,6 +99,8 @@ def test_the_target_is_the_profiles_own_unless_set(
     assert chosen.target == "reporting" and adapter_type(chosen) == "postgres"
     assert _project_args(chosen)[-2:] == ["--target", "reporting"]
     assert chosen.dbt_environment()["DBT_TARGET"] == "reporting"
+    # No DuckDB output: the warehouse setting keeps its default.
+    assert chosen.duckdb_path == project / "data" / "warehouse" / "warehouse.duckdb"
 
 
 def test_a_profile_dbt_cannot_read_is_bad_input(project: Path) -> None:

@@ -28,6 +28,7 @@ from durable.config import Settings
 from durable.engines.duckdb.clone import CopyMethod, clone_file
 from durable.engines.duckdb.loader import qualified
 from durable.engines.interface import PublishedFiles
+from durable.errors import BadInput
 from durable.failpoints import failpoint
 from durable.landing.quoting import quote_identifier as quote
 from durable.retry import TransientError, is_transient
@@ -77,6 +78,7 @@ class DuckDBPublisher:
 
     def open_audit(self) -> None:
         """A private copy of production (or a new file when there is none yet) to build in."""
+        self._check_profile_builds_in_audit()
         audit = self.audit_path
         audit.parent.mkdir(parents=True, exist_ok=True)
         self.discard_audit()
@@ -87,6 +89,19 @@ class DuckDBPublisher:
                 if wal.exists():  # left by a writer that died: part of the database
                     clone_file(wal, audit.with_name(audit.name + ".wal"))
         failpoint("audit:after-copy")
+
+    def _check_profile_builds_in_audit(self) -> None:
+        # dbt finds the audit copy only through the profile's `path`: one that ignores
+        # DURABLE_DUCKDB_PATH would build straight into another file, production perhaps,
+        # and the gate would be gone without a word.
+        output = self.audit_settings().profile_output()
+        if output.duckdb_file != self.audit_path:
+            raise BadInput(
+                f"profiles.yml: the path of output {output.target!r} of profile "
+                f"{output.profile!r} is {output.fields.get('path')!r}, not the audit copy; "
+                "it must read DURABLE_DUCKDB_PATH, e.g. path: \"{{ env_var('DURABLE_DUCKDB_PATH',"
+                " 'data/warehouse/warehouse.duckdb') }}\""
+            )
 
     def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
         audit = self.audit_path
