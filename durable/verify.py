@@ -26,6 +26,7 @@ from durable.alerts import send_alert
 from durable.config import Settings
 from durable.engines import adapter_type, engine_for
 from durable.engines.duckdb.compare import ComparedSide, published_files
+from durable.engines.duckdb.publisher import require_profile_builds_in
 from durable.errors import BadInput, BuildError, ExitCode, TransientExhausted
 from durable.ledger import Ledger, VerifyRow, now, record_verification, verifications
 from durable.lock import run_lock
@@ -119,6 +120,7 @@ def _verify(settings: Settings, scope: Scope, report: VerifyReport) -> None:
     # checks, so the project is parsed once per process. The verify lock serialises its users.
     folder = settings.duckdb_path.parent / "_verify"
     scratch = replace(settings, duckdb_path=folder / settings.duckdb_path.name)
+    require_profile_builds_in(scratch)  # a full refresh anywhere else could be production
     shutil.rmtree(folder, ignore_errors=True)  # the last check's, kept if it found drift
     folder.mkdir(parents=True)
     with _open_production(settings) as production:

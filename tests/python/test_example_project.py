@@ -304,7 +304,8 @@ def test_a_profile_elsewhere_names_the_warehouse(daily: Daily, tmp_path: Path) -
     assert (default.stat().st_mtime_ns if default.exists() else None) == before
     assert list(started.iterdir()) == []  # nothing written where it was started
 
-    # A profile whose path ignores DURABLE_DUCKDB_PATH would build outside the audit copy.
+    # A profile whose path ignores DURABLE_DUCKDB_PATH would build outside the audit copy: the
+    # run and `durable verify` stop before building anything.
     (profiles / "profiles.yml").write_text(
         PROFILE_ELSEWHERE.replace("env_var('DURABLE_DUCKDB_PATH', '%s')", "'%s'") % warehouse
     )
@@ -321,4 +322,9 @@ def test_a_profile_elsewhere_names_the_warehouse(daily: Daily, tmp_path: Path) -
     )
     assert refused.returncode == ExitCode.BAD_INPUT, refused.stderr
     assert "must read DURABLE_DUCKDB_PATH" in refused.stderr
+    # Its full-refresh rebuild would have gone there too.
+    verified = subprocess.run(
+        [*command, "verify"], cwd=started, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert verified.returncode == ExitCode.BAD_INPUT, verified.stdout + verified.stderr
     assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == production

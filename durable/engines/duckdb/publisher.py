@@ -44,6 +44,22 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def require_profile_builds_in(settings: Settings) -> None:
+    """Stop unless dbt, given these settings, builds in their DuckDB file.
+
+    dbt finds a copy (the audit's, verify's scratch) only through the profile's `path`: one that
+    ignores DURABLE_DUCKDB_PATH would build straight into another file, production perhaps, and
+    the gate would be gone without a word."""
+    output = settings.profile_output()
+    if output.duckdb_file != settings.duckdb_path:
+        raise BadInput(
+            f"profiles.yml: the path of output {output.target!r} of profile {output.profile!r} "
+            f"is {output.fields.get('path')!r}, not the copy the runner builds in; it must read "
+            "DURABLE_DUCKDB_PATH, e.g. path: \"{{ env_var('DURABLE_DUCKDB_PATH', "
+            "'data/warehouse/warehouse.duckdb') }}\""
+        )
+
+
 class DuckDBPublisher:
     """Write-audit-publish with files: build in a copy of production, publish by rename."""
 
@@ -78,7 +94,7 @@ class DuckDBPublisher:
 
     def open_audit(self) -> None:
         """A private copy of production (or a new file when there is none yet) to build in."""
-        self._check_profile_builds_in_audit()
+        require_profile_builds_in(self.audit_settings())
         audit = self.audit_path
         audit.parent.mkdir(parents=True, exist_ok=True)
         self.discard_audit()
@@ -89,19 +105,6 @@ class DuckDBPublisher:
                 if wal.exists():  # left by a writer that died: part of the database
                     clone_file(wal, audit.with_name(audit.name + ".wal"))
         failpoint("audit:after-copy")
-
-    def _check_profile_builds_in_audit(self) -> None:
-        # dbt finds the audit copy only through the profile's `path`: one that ignores
-        # DURABLE_DUCKDB_PATH would build straight into another file, production perhaps,
-        # and the gate would be gone without a word.
-        output = self.audit_settings().profile_output()
-        if output.duckdb_file != self.audit_path:
-            raise BadInput(
-                f"profiles.yml: the path of output {output.target!r} of profile "
-                f"{output.profile!r} is {output.fields.get('path')!r}, not the audit copy; "
-                "it must read DURABLE_DUCKDB_PATH, e.g. path: \"{{ env_var('DURABLE_DUCKDB_PATH',"
-                " 'data/warehouse/warehouse.duckdb') }}\""
-            )
 
     def publish(self, run_id: str, windows: Iterable[tuple[date, date]]) -> None:
         audit = self.audit_path
