@@ -49,13 +49,33 @@ def main(
             help="The dbt project to run (default: the current directory).",
         ),
     ] = None,
+    profiles_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles-dir",
+            envvar="DBT_PROFILES_DIR",
+            help="The folder of profiles.yml (default: the project's when it has one, else "
+            "~/.dbt).",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            "-t",
+            envvar="DBT_TARGET",
+            help="The output of the profile to use (default: the profile's `target:`).",
+        ),
+    ] = None,
 ) -> None:
     """Durable data pipelines on dbt."""
-    context.obj = project_dir
+    # Only what was given: Settings reads the rest from the environment itself.
+    given = {"project_dir": project_dir, "profiles_dir": profiles_dir, "target": target}
+    context.obj = {name: value for name, value in given.items() if value}
 
 
 def _settings(context: typer.Context) -> Settings:
-    return Settings(project_dir=context.obj) if context.obj else Settings()
+    return Settings(**context.obj)
 
 
 @app.command()

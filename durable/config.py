@@ -3,7 +3,8 @@
 Every setting has a default that works in a fresh dbt project; each can be overridden by the
 environment variable named beside it (the same variables the project's `profiles.yml` and source
 YAML read: `dbt_environment` hands them to dbt), so tests and CI can point anywhere without
-flags. Relative paths are relative to the project directory, wherever the runner is started.
+flags. Relative paths are relative to the project directory, wherever the runner is started;
+DBT_PROFILES_DIR alone is read as dbt reads it, from the current directory.
 """
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from durable.errors import BadInput
+from durable.profile import ProfileOutput, default_profiles_dir, resolve_output
+
 # Relative to the project directory; see Settings.__post_init__.
 PATH_SETTINGS = ("landing_dir", "duckdb_path", "state_dir", "prod_state_dir", "spark_dir")
+# A default that depends on the project (its profile): filled in by Settings.__post_init__.
+FROM_PROJECT = Path("<from the project>")
+# The warehouse file when the profile names none (another adapter, or a profile dbt cannot read).
+DEFAULT_DUCKDB_PATH = Path("data/warehouse/warehouse.duckdb")
 
 
 def default_project_dir() -> Path:
@@ -35,16 +43,21 @@ class Settings:
     project_dir: Path = field(default_factory=default_project_dir)
     # DURABLE_LANDING_DIR: the landing zone the source system delivers files into.
     landing_dir: Path = field(default_factory=lambda: _path("DURABLE_LANDING_DIR", "data/landing"))
-    # DURABLE_DUCKDB_PATH: the warehouse file dbt builds into (production, for the runner).
+    # DBT_PROFILES_DIR (or `durable --profiles-dir`): the folder of profiles.yml; else the
+    # project folder when it holds one, else ~/.dbt.
+    profiles_dir: Path = field(default_factory=lambda: _path("DBT_PROFILES_DIR", str(FROM_PROJECT)))
+    # DBT_TARGET (or `durable --target`): which output of the profile to use; unset, the
+    # profile's own `target:`, as in dbt.
+    target: str | None = field(default_factory=lambda: os.environ.get("DBT_TARGET") or None)
+    # DURABLE_DUCKDB_PATH: the warehouse file dbt builds into (production, for the runner); else
+    # the `path` of the profile's DuckDB output, else data/warehouse/warehouse.duckdb.
     duckdb_path: Path = field(
-        default_factory=lambda: _path("DURABLE_DUCKDB_PATH", "data/warehouse/warehouse.duckdb")
+        default_factory=lambda: _path("DURABLE_DUCKDB_PATH", str(FROM_PROJECT))
     )
     # DURABLE_RAW_SCHEMA: where the loader writes raw tables (dbt sources read them).
     raw_schema: str = field(default_factory=lambda: _env("DURABLE_RAW_SCHEMA", "raw"))
     # DURABLE_SCHEMA: the schema the models are built in.
     schema: str = field(default_factory=lambda: _env("DURABLE_SCHEMA", "analytics"))
-    # DBT_TARGET: which output of profiles.yml to use.
-    target: str = field(default_factory=lambda: _env("DBT_TARGET", "duckdb"))
     # DURABLE_STATE_DIR: the run ledger, the run lock and the production manifest.
     state_dir: Path = field(default_factory=lambda: _path("DURABLE_STATE_DIR", "data/state"))
     # DURABLE_LOCK_TIMEOUT: seconds a run waits for another to finish before giving up.
@@ -89,23 +102,56 @@ class Settings:
         # Resolved once here, so a setting means the same file whatever the process's directory
         # later is (dbt and the engines are handed absolute paths).
         object.__setattr__(self, "project_dir", Path(self.project_dir).resolve())
+        if self.profiles_dir == FROM_PROJECT:
+            object.__setattr__(self, "profiles_dir", default_profiles_dir(self.project_dir))
+        object.__setattr__(self, "profiles_dir", Path(self.profiles_dir).resolve())
+        if self.duckdb_path == FROM_PROJECT:
+            object.__setattr__(self, "duckdb_path", self._profile_duckdb_path())
         for name in PATH_SETTINGS:
             value = Path(getattr(self, name))
             if not value.is_absolute():
                 object.__setattr__(self, name, self.project_dir / value)
 
+    def _profile_duckdb_path(self) -> Path:
+        """The `path` of the profile's DuckDB output, rendered by dbt (relative ones from the
+        project, where a plain `dbt build` resolves them); the default for another adapter or
+        for a profile dbt cannot read, which dbt reports itself when the run calls it."""
+        try:
+            output = resolve_output(self.project_dir, self.profiles_dir, self.target, os.environ)
+        except BadInput:
+            return DEFAULT_DUCKDB_PATH
+        return output.duckdb_file or DEFAULT_DUCKDB_PATH
+
     @property
     def ledger_path(self) -> Path:
         return self.state_dir / "ledger.sqlite"
 
+    def profile_output(self) -> ProfileOutput:
+        """The output of profiles.yml dbt uses with these settings (BadInput when there is
+        none)."""
+        environment = {**os.environ, **self.dbt_environment()}
+        return resolve_output(self.project_dir, self.profiles_dir, self.target, environment)
+
+    def target_name(self) -> str:
+        """The output dbt uses: the target set, else the profile's own `target:`; empty when dbt
+        cannot read the profile (the build says why)."""
+        if self.target:
+            return self.target
+        try:
+            return self.profile_output().target
+        except BadInput:
+            return ""
+
     def dbt_environment(self) -> dict[str, str]:
         """Variables profiles.yml and the sources read, pinned to these settings."""
+        # DBT_TARGET only when set: unset, dbt (and a profile's env_var) keep the profile's own.
+        target = {"DBT_TARGET": self.target} if self.target else {}
         return {
-            "DBT_PROFILES_DIR": str(self.project_dir),
+            "DBT_PROFILES_DIR": str(self.profiles_dir),
             "DURABLE_DUCKDB_PATH": str(self.duckdb_path),
             "DURABLE_RAW_SCHEMA": self.raw_schema,
             "DURABLE_SCHEMA": self.schema,
-            "DBT_TARGET": self.target,
+            **target,
             "DURABLE_PG_HOST": self.pg_host,
             "DURABLE_PG_PORT": str(self.pg_port),
             "DURABLE_PG_USER": self.pg_user,

@@ -113,14 +113,7 @@ def _invoke(
     quiet: bool,
     callbacks: Sequence[Callback],
 ) -> DbtOutcome:
-    command = [
-        *(["--quiet"] if quiet else []),
-        *args,
-        "--project-dir",
-        str(settings.project_dir),
-        "--profiles-dir",
-        str(settings.project_dir),
-    ]
+    command = [*(["--quiet"] if quiet else []), *args, *_project_args(settings)]
     if variables:
         command += ["--vars", json.dumps(variables)]
     invocation: list[str] = []
@@ -165,14 +158,21 @@ def list_nodes(settings: Settings, args: Sequence[str]) -> list[tuple[str, str]]
         result = runner.invoke(
             ["--log-level", "none", "--no-write-json", "ls", *args]
             + ["--output", "json", "--output-keys", "resource_type", "name"]
-            + ["--project-dir", str(settings.project_dir)]
-            + ["--profiles-dir", str(settings.project_dir)]
+            + _project_args(settings)
         )
     if not result.success:
         lines = str(result.exception or "dbt ls failed").strip().splitlines()
         raise BadInput(f"dbt ls {' '.join(args)}: {lines[-1] if lines else 'failed'}")
     nodes = (json.loads(line) for line in result.result or [])
     return sorted({(node["resource_type"], node["name"]) for node in nodes})
+
+
+def _project_args(settings: Settings) -> list[str]:
+    """The project, its profiles.yml and the output to use, as the settings say; no --target
+    when none is set, so dbt takes the profile's own `target:`."""
+    args = ["--project-dir", str(settings.project_dir)]
+    args += ["--profiles-dir", str(settings.profiles_dir)]
+    return args + (["--target", settings.target] if settings.target else [])
 
 
 def _key(settings: Settings) -> tuple[str, ...]:
@@ -191,8 +191,7 @@ def _manifest(settings: Settings) -> Manifest | None:
     if key not in _manifests:
         # No manifest.json here (a third of the parse): the build writes it, compiled.
         parsed = dbtRunner().invoke(
-            ["--quiet", "parse", "--no-write-json"]
-            + ["--project-dir", key[0], "--profiles-dir", key[0]]
+            ["--quiet", "parse", "--no-write-json", *_project_args(settings)]
         )
         if not parsed.success:
             return None  # let the real command report the parse error

@@ -178,14 +178,14 @@ def files_digest(settings: Settings) -> str:
         config = {}
     roots = {root for key, default in CODE_PATHS.items() for root in config.get(key, default)}
     roots.add(config.get("packages-install-path", "dbt_packages"))
-    digest = hashlib.sha256(f"target={settings.target}\n".encode())
+    digest = hashlib.sha256(f"target={settings.target_name()}\n".encode())
     for package in VERSIONED:
         try:
             digest.update(f"{package}={metadata.version(package)}\n".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{package}=-\n".encode())
     for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"):
-        path = project / name
+        path = (settings.profiles_dir if name == "profiles.yml" else project) / name
         digest.update(f"{name}\n".encode() + (path.read_bytes() if path.exists() else b""))
     for root in sorted(roots):
         for directory, subdirectories, files in os.walk(project / root, followlinks=True):

@@ -95,10 +95,9 @@ def code_fingerprint(settings: Settings) -> str | None:
         digest.update(f"{file_id} {manifest.files[file_id].checksum.checksum}\n".encode())
     for name, value in sorted(manifest.env_vars.items()):  # env_var() in the project's files
         digest.update(f"env {name}={value}\n".encode())
-    for name in ("dbt_project.yml", "profiles.yml"):
-        path = settings.project_dir / name
+    for path in (settings.project_dir / "dbt_project.yml", settings.profiles_dir / "profiles.yml"):
         digest.update(path.read_bytes() if path.exists() else b"")
-    digest.update(f"target={settings.target}\n".encode())
+    digest.update(f"target={settings.target_name()}\n".encode())
     for package in VERSIONED:
         try:
             version = metadata.version(package)

@@ -29,6 +29,7 @@ from durable.config import Settings
 from durable.engines import adapter_type, engine_for, publisher_for
 from durable.engines.duckdb.compare import DuckDBSide
 from durable.engines.duckdb.loader import published_files
+from durable.engines.duckdb.publisher import require_profile_builds_in
 from durable.engines.interface import PublishedFiles
 from durable.errors import BadInput, BuildError, ExitCode, TransientExhausted
 from durable.ledger import Ledger, VerifyRow, now, record_verification
@@ -136,6 +137,7 @@ def _verify_duckdb(settings: Settings, scope: Scope, report: VerifyReport) -> No
     # checks, so the project is parsed once per process. The verify lock serialises its users.
     folder = settings.duckdb_path.parent / "_verify"
     scratch = replace(settings, duckdb_path=folder / settings.duckdb_path.name)
+    require_profile_builds_in(scratch)  # a full refresh anywhere else could be production
     shutil.rmtree(folder, ignore_errors=True)  # the last check's, kept if it found drift
     folder.mkdir(parents=True)
     with _open_production(settings) as production:

@@ -9,6 +9,7 @@ is due.
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,10 +19,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from durable.config import Settings
-from durable.errors import ExitCode
-from durable.runner import Runner
-from jaffle_simulator import FIRST_DAY, DeliveryPlan
+# The reference project: this repository, wherever the job is started from. Its simulator is
+# imported from the checkout (the runner's package does not install it).
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from durable.config import Settings  # noqa: E402
+from durable.errors import ExitCode  # noqa: E402
+from durable.runner import Runner  # noqa: E402
+from jaffle_simulator import FIRST_DAY, DeliveryPlan  # noqa: E402
 
 MARTS = (
     "fct_orders",
@@ -32,8 +38,6 @@ MARTS = (
     "dim_stores",
 )
 console = Console()
-# The reference project: this repository, wherever the job is started from.
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def main(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from dataclasses import asdict
@@ -13,8 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from jaffle_simulator import DeliveryPlan
-from jaffle_simulator.source import DEFAULT_CACHE_DIR
+# The simulator lives in the checkout, beside this script; the runner's package does not install it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from jaffle_simulator import DeliveryPlan  # noqa: E402
+from jaffle_simulator.source import DEFAULT_CACHE_DIR  # noqa: E402
 
 app = typer.Typer(add_completion=False)
 

@@ -34,6 +34,8 @@ from collections import Counter
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The checkout's simulator (and runner): the runner's package does not install the simulator.
+sys.path.insert(0, str(PROJECT_DIR))
 DEFAULT_STATE_DIR = "data/prod-state"
 # (database, schema) of production by default: DuckDB names a database after its file,
 # `data/warehouse/warehouse.duckdb` (profiles.yml).

@@ -17,6 +17,7 @@ import pytest
 
 from checks import query_function, relation_checksum
 from durable.config import Settings
+from durable.engines import adapter_type
 from durable.pipeline import WindowResult, process_window
 from jaffle_simulator import DeliveryPlan
 
@@ -45,7 +46,7 @@ def plan(jafgen_cache: Path) -> DeliveryPlan:
 @contextmanager
 def connect(settings: Settings) -> Iterator[Any]:
     """A connection to the settings' warehouse: the DuckDB file, or the PostgreSQL database."""
-    if settings.target == "postgres":
+    if adapter_type(settings) == "postgres":
         from durable.engines.postgres.connection import connect as connect_postgres
 
         con = connect_postgres(settings)
@@ -77,7 +78,7 @@ class Warehouse:
 
     @property
     def engine(self) -> str:
-        return self.settings.target
+        return adapter_type(self.settings)
 
     def query(self, sql: str) -> list[tuple]:
         with connect(self.settings) as con:

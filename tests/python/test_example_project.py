@@ -57,6 +57,7 @@ deliveries = load_deliveries()
 def settings_for(root: Path) -> Settings:
     return Settings(
         project_dir=EXAMPLE_DIR,
+        profiles_dir=EXAMPLE_DIR,  # not a DBT_PROFILES_DIR of the caller's (the Makefile sets one)
         landing_dir=root / "landing",
         duckdb_path=root / "warehouse" / "bikeshare.duckdb",
         state_dir=root / "state",
@@ -196,6 +197,7 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """`durable --project-dir examples/bikeshare ...` as an operator runs it."""
     env = dict(os.environ)
     env.update(
+        DBT_PROFILES_DIR=str(settings.profiles_dir),
         DURABLE_LANDING_DIR=str(settings.landing_dir),
         DURABLE_DUCKDB_PATH=str(settings.duckdb_path),
         DURABLE_STATE_DIR=str(settings.state_dir),
@@ -249,3 +251,80 @@ def test_a_failed_audit_leaves_production_untouched(daily: Daily, tmp_path: Path
     status = run_cli(settings, "status")
     assert status.returncode == 0, status.stderr
     assert f"due: {bad_day}" in status.stdout
+
+
+# An output named after nothing the runner knows, and a warehouse file of its own.
+PROFILE_ELSEWHERE = """
+bikeshare:
+  target: prod
+  outputs:
+    prod:
+      type: duckdb
+      path: "{{ env_var('DURABLE_DUCKDB_PATH', '%s') }}"
+      schema: "{{ env_var('DURABLE_SCHEMA', 'analytics') }}"
+      threads: 2
+"""
+
+
+def test_a_profile_elsewhere_names_the_warehouse(daily: Daily, tmp_path: Path) -> None:
+    """Started from another folder, with profiles.yml in a third (DBT_PROFILES_DIR) and no
+    DURABLE_DUCKDB_PATH, the runner takes that profile's output (its `type`, whatever its name)
+    and publishes into the output's `path`."""
+    warehouse = tmp_path / "warehouse" / "fleet.duckdb"
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "profiles.yml").write_text(PROFILE_ELSEWHERE % warehouse)
+    landing = tmp_path / "landing"
+    first = deliveries.land(landing, only=daily.days[0])[0]
+    default = EXAMPLE_DIR / "data" / "warehouse" / "bikeshare.duckdb"
+    before = default.stat().st_mtime_ns if default.exists() else None
+    env = {k: v for k, v in os.environ.items() if k not in ("DURABLE_DUCKDB_PATH", "DBT_TARGET")}
+    env.update(
+        DBT_PROFILES_DIR=str(profiles),
+        DURABLE_LANDING_DIR=str(landing),
+        DURABLE_STATE_DIR=str(tmp_path / "state"),
+        DURABLE_PROD_STATE_DIR=str(tmp_path / "prod-state"),
+        DBT_TARGET_PATH=str(tmp_path / "target"),  # leave the project's partial parse alone
+        PYTHONPATH=str(PROJECT_DIR),  # this checkout's runner, as the tests import it
+    )
+    started = tmp_path / "elsewhere"
+    started.mkdir()
+    command = [sys.executable, "-m", "durable.cli", "--project-dir", str(EXAMPLE_DIR)]
+    result = subprocess.run(
+        [*command, "run", "--progress", "quiet"],
+        cwd=started,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert query(warehouse, "select distinct _delivery_date from analytics.fct_trips") == [(first,)]
+    assert (default.stat().st_mtime_ns if default.exists() else None) == before
+    assert list(started.iterdir()) == []  # nothing written where it was started
+
+    # A profile whose path ignores DURABLE_DUCKDB_PATH would build outside the audit copy: the
+    # run and `durable verify` stop before building anything.
+    (profiles / "profiles.yml").write_text(
+        PROFILE_ELSEWHERE.replace("env_var('DURABLE_DUCKDB_PATH', '%s')", "'%s'") % warehouse
+    )
+    production = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    deliveries.land(landing, only=daily.days[1])
+    refused = subprocess.run(
+        [*command, "run", "--progress", "quiet"],
+        cwd=started,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert refused.returncode == ExitCode.BAD_INPUT, refused.stderr
+    assert "must read DURABLE_DUCKDB_PATH" in refused.stderr
+    # Its full-refresh rebuild would have gone there too.
+    verified = subprocess.run(
+        [*command, "verify"], cwd=started, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert verified.returncode == ExitCode.BAD_INPUT, verified.stdout + verified.stderr
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == production

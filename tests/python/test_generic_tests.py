@@ -1,7 +1,8 @@
 """Each in-project generic test passes on good data and fails, with the right count, on bad data;
 so does `unique` on `row_hash`, which must tell apart rows that differ and only those, and dbt's
 `relationships` as the project runs it on a parent that stores its key's hash. The key-hash
-lookup returns the rows of the wanted keys and no other, even when hashes collide.
+lookup returns the rows of the wanted keys and no other, even when hashes collide. The package's
+macros read a row's event time from the column its source or model declares.
 
 A throwaway dbt project holds two small models per test and the repository's generic tests; the
 assertions read dbt's own results, as a user reading `dbt build` output would.
@@ -9,6 +10,7 @@ assertions read dbt's own results, as a user reading `dbt build` output would.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -194,3 +196,66 @@ def test_rows_with_keys_finds_the_keys_rows_and_no_colliding_row(build: tuple) -
         hashed = con.execute("select id from analytics.lookup_hashed order by id").fetchall()
     assert colliding == [("a", "a!")]
     assert hashed == [("b",), ("c",)]
+
+
+# A landed source whose event time is not `updated_at`, one that says `updated_at`, and models
+# reading them; `stamped` declares its own with dbt's `event_time` config.
+EVENT_TIME_SOURCES = """
+version: 2
+sources:
+  - name: fleet
+    schema: raw
+    meta: {durable: {event_time: read_at}}
+    tables: [{name: readings}]
+  - name: shop
+    schema: raw
+    meta: {durable: {event_time: updated_at}}
+    tables: [{name: orders}]
+"""
+EVENT_TIME_MODELS = {
+    "readings_base": (
+        "with typed as (select * from {{ source('fleet', 'readings') }}),\n"
+        "conflicting_duplicates as (\n"
+        "    {{ durable.conflicting_duplicates('typed', ['station_id'], ['bikes']) }}\n)\n"
+        "select *, {{ durable.is_conflicting_duplicate(['station_id']) }} as conflicting"
+        " from typed"
+    ),
+    "readings_latest": (
+        "with readings as (select * from {{ ref('readings_base') }})\n"
+        "{{ durable.latest_version('readings', ['station_id']) }}"
+    ),
+    "stamped": "{{ config(event_time='stamped_at') }} select * from {{ ref('readings_latest') }}",
+    "mixed": "select * from {{ ref('readings_latest') }}, {{ source('shop', 'orders') }}",
+    "event_times": (
+        "select '{{ durable.event_time_of(source('fleet', 'readings')) }}' as of_source,"
+        " '{{ durable.event_time_of(ref('readings_latest')) }}' as of_staging,"
+        " '{{ durable.event_time_of(ref('stamped')) }}' as of_config,"
+        " '{{ durable.event_time_of(ref('mixed')) }}' as of_mixed"
+    ),
+}
+
+
+def test_macros_default_to_the_declared_event_time(tmp_path: Path) -> None:
+    """With no event_time argument, the conflicting-duplicate check and latest_version use the
+    one the model's landed source declares, changed_rows (event_time_of its relation) the one
+    its relation declares: a model's `event_time` config first, else its sources', else
+    `updated_at` when they disagree. Compiled only: the SQL says which column."""
+    settings = macro_project(tmp_path, EVENT_TIME_MODELS)
+    (settings.project_dir / "models" / "sources.yml").write_text(EVENT_TIME_SOURCES)
+    outcome = dbt.invoke(settings, ["compile", "--select", *EVENT_TIME_MODELS], quiet=True)
+    assert outcome.success, outcome.exception or [n.message for n in outcome.failures()]
+    target = settings.project_dir / os.environ.get("DBT_TARGET_PATH", "target")
+    compiled = {
+        name: (target / "compiled" / "jaffle_shop" / "models" / f"{name}.sql").read_text()
+        for name in EVENT_TIME_MODELS
+    }
+    assert "station_id, read_at, _source_file" in compiled["readings_base"]
+    assert "(station_id, read_at, _source_file) in (" in compiled["readings_base"]
+    assert (
+        "order by read_at desc, _delivery_date desc, _row_number desc"
+        in (compiled["readings_latest"])
+    )
+    assert compiled["event_times"].strip() == (
+        "select 'read_at' as of_source, 'read_at' as of_staging, 'stamped_at' as of_config,"
+        " 'updated_at' as of_mixed"
+    )

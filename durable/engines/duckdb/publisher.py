@@ -34,6 +34,7 @@ from durable.config import Settings
 from durable.engines.duckdb.clone import CopyMethod, clone_file
 from durable.engines.duckdb.loader import published_files, qualified
 from durable.engines.interface import KeptState, PublishedFiles
+from durable.errors import BadInput
 from durable.failpoints import failpoint
 from durable.landing.quoting import quote_identifier as quote
 from durable.retry import TransientError, is_transient
@@ -47,6 +48,22 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def require_profile_builds_in(settings: Settings) -> None:
+    """Stop unless dbt, given these settings, builds in their DuckDB file.
+
+    dbt finds a copy (the audit's, verify's scratch) only through the profile's `path`: one that
+    ignores DURABLE_DUCKDB_PATH would build straight into another file, production perhaps, and
+    the gate would be gone without a word."""
+    output = settings.profile_output()
+    if output.duckdb_file != settings.duckdb_path:
+        raise BadInput(
+            f"profiles.yml: the path of output {output.target!r} of profile {output.profile!r} "
+            f"is {output.fields.get('path')!r}, not the copy the runner builds in; it must read "
+            "DURABLE_DUCKDB_PATH, e.g. path: \"{{ env_var('DURABLE_DUCKDB_PATH', "
+            "'data/warehouse/warehouse.duckdb') }}\""
+        )
 
 
 class DuckDBPublisher:
@@ -83,6 +100,7 @@ class DuckDBPublisher:
 
     def open_audit(self) -> None:
         """A private copy of production (or a new file when there is none yet) to build in."""
+        require_profile_builds_in(self.audit_settings())
         audit = self.audit_path
         audit.parent.mkdir(parents=True, exist_ok=True)
         self.discard_audit()

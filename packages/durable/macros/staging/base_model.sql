@@ -36,8 +36,7 @@
     {%- set table = durable.source_table(source_relation) -%}
     {%- set meta = durable.merged_meta(table) -%}
     {%- set key_columns = meta.get('primary_key', []) -%}
-    {%- set event_time = meta.get('event_time')
-        or table.source_meta.get('durable', {}).get('event_time') or 'updated_at' -%}
+    {%- set event_time = durable.declared_event_time(table) -%}
     {%- if not key_columns -%}
         {{ exceptions.raise_compiler_error(
             "base_model: source table " ~ table.source_name ~ "." ~ table.name
@@ -178,4 +177,68 @@ select * from checked
     {%- do merged.update(node.get('meta') or {}) -%}
     {%- do merged.update((node.get('config') or {}).get('meta') or {}) -%}
     {{ return(merged) }}
+{% endmacro %}
+
+
+{% macro event_time_of(relation=none) %}
+    {#- The event time column `relation` declares (see declared_event_time): a source table or
+        a model, found in the graph by schema and identifier; with none (or a CTE's name), the
+        model being built. `updated_at` when none is declared, for any other relation, while
+        dbt parses and in a unit test (dbt gives neither a graph to read). -#}
+    {%- if not execute or 'sources' not in graph or model is not defined or model is none -%}
+        {{ return('updated_at') }}
+    {%- endif -%}
+    {%- if relation is none or relation is string -%}
+        {{ return(durable.declared_event_time(model)) }}
+    {%- endif -%}
+    {%- for node in graph.sources.values() -%}
+        {%- if node.identifier | lower == relation.identifier | lower
+            and node.schema | lower == relation.schema | lower -%}
+            {{ return(durable.declared_event_time(node)) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for node in graph.nodes.values() if node.resource_type in ('model', 'snapshot') -%}
+        {%- if node.alias | lower == relation.identifier | lower
+            and node.schema | lower == relation.schema | lower -%}
+            {{ return(durable.declared_event_time(node)) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('updated_at') }}
+{% endmacro %}
+
+
+{% macro declared_event_time(node) %}
+    {#- A source table: its `meta.event_time`, else its source's `meta.durable.event_time`. A
+        model or snapshot: its `event_time` config (dbt's own), else the one every landed
+        source upstream of it declares, reached through models that declare none (base and
+        staging models keep their source's column names); `updated_at` when they disagree or
+        none is declared. -#}
+    {%- if node.resource_type == 'source' -%}
+        {{ return(durable.merged_meta(node).get('event_time')
+            or node.source_meta.get('durable', {}).get('event_time') or 'updated_at') }}
+    {%- endif -%}
+    {%- if node.config.get('event_time') -%}
+        {{ return(node.config.event_time) }}
+    {%- endif -%}
+    {%- set declared = [] -%}
+    {#- Breadth first: a list a for loop reads while it grows, as Jinja has no while loop. -#}
+    {%- set queue = [node] -%}
+    {%- set visited = [] -%}
+    {%- for current in queue -%}
+        {%- for parent in current.depends_on.nodes if parent not in visited -%}
+            {%- do visited.append(parent) -%}
+            {%- if parent in graph.sources and 'durable' in (graph.sources[parent].meta or {}) -%}
+                {%- do declared.append(durable.declared_event_time(graph.sources[parent])) -%}
+            {%- elif parent in graph.nodes
+                and graph.nodes[parent].resource_type in ('model', 'snapshot') -%}
+                {%- if graph.nodes[parent].config.get('event_time') -%}
+                    {%- do declared.append(graph.nodes[parent].config.event_time) -%}
+                {%- else -%}
+                    {%- do queue.append(graph.nodes[parent]) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set declared = declared | unique | list -%}
+    {{ return(declared[0] if declared | length == 1 else 'updated_at') }}
 {% endmacro %}

@@ -1,8 +1,12 @@
 {#
-    Keep the latest version of each key: the newest `updated_at`, and among equal timestamps the
+    Keep the latest version of each key: the newest event time, and among equal timestamps the
     last delivered (delivery date, then row number in the file). Used by every staging model.
+    The event time is the one the relation declares (for a CTE, the model's own source):
+    `durable.event_time_of`, `updated_at` when none is declared.
 #}
-{% macro latest_version(relation, key_columns, order_by='updated_at desc, _delivery_date desc, _row_number desc') %}
+{% macro latest_version(relation, key_columns, order_by=none) %}
+    {%- set order_by = order_by
+        or durable.event_time_of(relation) ~ ' desc, _delivery_date desc, _row_number desc' -%}
     {{ return(adapter.dispatch('latest_version', 'durable')(relation, key_columns, order_by)) }}
 {% endmacro %}
 

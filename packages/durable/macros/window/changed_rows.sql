@@ -3,9 +3,10 @@
     as an import CTE. The model then joins and selects as it would on the whole table: a full
     refresh (or the first run) gets every row, so both give the same table.
 
-    - A row changed in the window when its event time (`event_time`) falls in it or when it
+    - A row changed in the window when its event time (`event_time`: by default the one the
+      relation declares, `durable.event_time_of`, else `updated_at`) falls in it or when it
       arrived in one of the window's deliveries (`delivered_on`), however late
-      (`durable.changed_in_window`).
+      (`durable.changed_in_window`). The `also_when` relations are read with the same column.
     - `also_when={'order_id': ref('stg_items')}`: also the rows whose `order_id` is the
       `order_id` of a row of that relation that changed in the window (an order whose item
       arrived late; an item whose order changed).
@@ -14,10 +15,10 @@
       (delete+insert on that column).
 #}
 {% macro changed_rows(
-    relation, also_when={}, whole=none, event_time='updated_at', delivered_on='_delivery_date'
+    relation, also_when={}, whole=none, event_time=none, delivered_on='_delivery_date'
 ) %}
     {{ return(adapter.dispatch('changed_rows', 'durable')(
-        relation, also_when, whole, event_time, delivered_on
+        relation, also_when, whole, event_time or durable.event_time_of(relation), delivered_on
     )) }}
 {% endmacro %}
 
