@@ -53,6 +53,10 @@ def project(root: Path, *sources: dict, model_paths: tuple[str, ...] = ("models"
     (root / "dbt_project.yml").write_text(
         yaml.safe_dump({"name": "elsewhere", "profile": "elsewhere", "model-paths": model_paths})
     )
+    # Its own profile, beside it, as `dbt init` leaves one: the runner reads its engine there.
+    output = {"type": "duckdb", "path": "{{ env_var('DURABLE_DUCKDB_PATH', 'elsewhere.duckdb') }}"}
+    profile = {"elsewhere": {"target": "dev", "outputs": {"dev": output}}}
+    (root / "profiles.yml").write_text(yaml.safe_dump(profile))
     folder = root / model_paths[0] / "staging"
     folder.mkdir(parents=True, exist_ok=True)
     for source in sources:
