@@ -1,7 +1,7 @@
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='delete+insert',
+        incremental_strategy='hash_delete_insert',
         unique_key='customer_id',
         post_hook="{{ durable.drop_withdrawn_versions(ref('base_jaffle__customers'), 'customer_id') }}",
     )

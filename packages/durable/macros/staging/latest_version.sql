@@ -1,9 +1,22 @@
 {#
     Keep the latest version of each key: the newest `updated_at`, and among equal timestamps the
     last delivered (delivery date, then row number in the file). Used by every staging model.
+
+    `deletes=true`: the versions carry `_deleted` (true for a delete the source sent, see
+    `durable.base_model`), and a key whose latest version is a delete has no row. An
+    incremental run keeps that version as the key's row, so its strategy (`hash_delete_insert`)
+    removes the key from the table; a full build leaves it out.
 #}
-{% macro latest_version(relation, key_columns, order_by='updated_at desc, _delivery_date desc, _row_number desc') %}
-    {{ return(adapter.dispatch('latest_version', 'durable')(relation, key_columns, order_by)) }}
+{% macro latest_version(
+    relation, key_columns, order_by='updated_at desc, _delivery_date desc, _row_number desc',
+    deletes=false
+) %}
+    {%- set latest = adapter.dispatch('latest_version', 'durable')(relation, key_columns, order_by) -%}
+    {%- if deletes and not is_incremental() -%}
+        {{ return('select * from (' ~ latest ~ ') as latest_versions where not '
+            ~ durable.deleted_marker_column()) }}
+    {%- endif -%}
+    {{ return(latest) }}
 {% endmacro %}
 
 {% macro default__latest_version(relation, key_columns, order_by) -%}
@@ -27,3 +40,6 @@
         order by {{ order_by }}
     ) = 1
 {%- endmacro %}
+
+
+{% macro deleted_marker_column() %}{{ return('_deleted') }}{% endmacro %}

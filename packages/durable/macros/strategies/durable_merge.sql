@@ -10,6 +10,10 @@
     - `_invocation_id`: the dbt invocation that last inserted or changed each row, set by the
       strategy (and by `durable.track_changes`, the post-hook, on a full build): the runner
       counts the rows each window changed by it.
+    - Rows the model recomputed (its `durable.changed_rows` CTEs say which: window/changed_rows.sql)
+      but no longer outputs are deleted: a key deleted or withdrawn upstream, an item whose order
+      left. The old version of every row updated or deleted is kept as a before image
+      (window/before_images.sql), for the models downstream.
     - A model whose columns no longer match its table never gets here: the package's
       `process_schema_changes` (overrides/schema_changes.sql) stops the run with one line
       instead of publishing a new column null on every earlier row. A full refresh
@@ -47,6 +51,23 @@
     {%- if not durable.has_column(target, tracker) %}
     alter table {{ target }} add column {{ tracker }} {{ dbt.type_string() }};
     {% endif %}
+    {%- set left = durable.recomputed_but_left(target, keys, source) %}
+    {%- set old_rows -%}
+        select {{ quoted | join(', ') }} from {{ target }}
+        where {{ durable.key_in(target, keys, source) }}
+        except
+        select {{ quoted | join(', ') }} from {{ source }}
+        {%- if left %}
+        union all
+        select {{ quoted | join(', ') }} from {{ target }}
+        where {{ left }}
+        {%- endif %}
+    {%- endset %}
+    {{ durable.record_before_images(target, columns, old_rows) }}
+    {%- if left %}
+    delete from {{ target }}
+    where {{ left }};
+    {%- endif %}
 
     merge into {{ target }} as target_rows
     using {{ source }} as source_rows
@@ -71,6 +92,22 @@
 {%- endmacro %}
 
 
+{% macro recomputed_but_left(target, keys, source) -%}
+    {#- The condition on `target`'s rows the model recomputed but no longer outputs; empty when
+        the model has no `changed_rows` CTE to say what it recomputed. -#}
+    {%- set specs = durable.recomputed_specs() | selectattr('key') | list -%}
+    {%- if specs and specs | map(attribute='key') | map('join', ',') | unique | list
+        == [keys | join(',')] -%}
+        {%- set candidates -%}
+            ({%- for spec in specs %}{{ durable.recomputed_keys(spec) }}
+            {%- if not loop.last %} union {% endif %}{% endfor -%}) as recomputed_keys
+        {%- endset -%}
+        {{ durable.key_in(target, keys, candidates) }}
+        and not ({{ durable.key_in(target, keys, source) }})
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro change_tracker_column() %}{{ return('_invocation_id') }}{% endmacro %}
 
 
@@ -84,7 +121,10 @@
 {% macro track_changes() %}
     {#- post-hook of every model (dbt_project.yml): after a full build of a `durable_merge`
         model, every row was written by this invocation; later merges set the column on the
-        rows they change. Other models: nothing. -#}
+        rows they change. Other models: nothing. A model built whole drops its before images
+        (window/before_images.sql). -#}
+    {%- set dropped = durable.drop_before_images() -%}
+    {%- if dropped -%}{%- do run_query(dropped) -%}{%- endif -%}
     {%- if not execute or model.config.materialized != 'incremental'
         or model.config.incremental_strategy != 'durable_merge' -%}
         {{ return('') }}
