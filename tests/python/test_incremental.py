@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -425,3 +425,124 @@ def test_a_corrected_product_and_customer_reach_every_mart(
         incremental = warehouse.checksum(f"analytics.{mart}", AUDIT_COLUMNS)
         full = rebuilt.checksum(f"analytics.{mart}", AUDIT_COLUMNS)
         assert incremental == full, f"{mart}: after the corrections {incremental} != {full}"
+
+
+def write_correction(landing: Path, entity: str, day: date, rows: list[dict[str, str]]) -> Path:
+    """A second file of `day`'s delivery of `entity`, with a delete marker column."""
+    path = landing / entity / f"dt={day}" / "part-0001.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        fields = [*COLUMNS[entity], "is_deleted"]
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([{field: row.get(field, "") for field in fields} for row in rows])
+    return path
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_deletes_moves_and_late_versions_equal_a_full_refresh(
+    engine: str, plan: DeliveryPlan, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """After three published days, one window brings a delete of an order (and its items) and
+    of a customer, an order moved to another day and customer, an item moved to another order
+    and product, and a product price version that arrives late for items already published;
+    then the same corrections are delivered again. Each time every mart, the monthly rollup,
+    staging and the snapshots' current rows equal a full refresh of the same files."""
+    server = engine_server(request, engine)
+    warehouse = make_warehouse(tmp_path / "daily", postgres=server)
+    days = plan.delivery_dates[:5]
+    for day in days[:3]:
+        plan.land(warehouse.landing, only=day)
+        warehouse.run(day, day)
+
+    def latest(entity: str, key: str, value: str) -> dict[str, str]:
+        rows = [r for r in delivered_rows(warehouse.landing, entity) if r[key] == value]
+        return max(rows, key=lambda row: row["updated_at"])
+
+    orders = warehouse.query(
+        "select order_id, customer_id, order_date from analytics.fct_orders "
+        "where item_count > 0 order by order_id"
+    )
+    first_day = [o for o in orders if o[2] == min(o[2] for o in orders)]
+    deleted_order, moved_order = first_day[0][0], first_day[1][0]
+    deleted_items = [
+        row[0]
+        for row in warehouse.query(
+            "select order_item_id from analytics.fct_order_items "
+            f"where order_id = '{deleted_order}'"
+        )
+    ]
+    other_customer = next(o[1] for o in orders if o[1] != first_day[1][1])
+    deleted_customer = next(o[1] for o in orders if o[1] not in (other_customer, first_day[1][1]))
+    moved_item, item_order, item_sku = warehouse.query(
+        "select order_item_id, order_id, product_sku from analytics.fct_order_items "
+        f"where order_id not in ('{deleted_order}', '{moved_order}') order by 1 limit 1"
+    )[0]
+    new_order = next(o[0] for o in orders if o[0] not in (deleted_order, moved_order, item_order))
+    new_sku = warehouse.query(
+        f"select product_sku from analytics.dim_products where product_sku <> '{item_sku}' "
+        "order by 1 limit 1"
+    )[0][0]
+    sold = warehouse.query(
+        "select product_sku from analytics.fct_order_items "
+        "group by product_sku order by count(*) desc, 1 limit 1"
+    )[0][0]
+    first_price = min(
+        (r for r in delivered_rows(warehouse.landing, "products") if r["sku"] == sold),
+        key=lambda row: row["updated_at"],
+    )
+
+    corrected_at = f"{days[3]}T00:00:01"  # later than any version delivered so far
+    moved = latest("orders", "id", moved_order)
+    corrections = {
+        "orders": [
+            {"id": deleted_order, "updated_at": corrected_at, "is_deleted": "true"},
+            {
+                **moved,
+                "customer": other_customer,
+                "ordered_at": f"{first_day[1][2] + timedelta(days=1)}T09:30:00",
+                "updated_at": corrected_at,
+                "is_deleted": "false",
+            },
+        ],
+        "items": [
+            *({"id": item, "updated_at": corrected_at, "is_deleted": "true"} for item in deleted_items),
+            {
+                **latest("items", "id", moved_item),
+                "order_id": new_order,
+                "sku": new_sku,
+                "updated_at": corrected_at,
+            },
+        ],
+        "customers": [{"id": deleted_customer, "updated_at": corrected_at, "is_deleted": "true"}],
+        # A price that held from the first day's noon, known only now.
+        "products": [
+            {**first_price, "price": "123", "updated_at": f"{first_day[1][2]}T12:00:00"}
+        ],
+    }
+    for entity, rows in corrections.items():
+        write_correction(warehouse.landing, entity, days[3], rows)
+    plan.land(warehouse.landing, only=days[3])
+    warehouse.run(days[3], days[3])
+
+    rebuilt = make_warehouse(tmp_path / "rebuilt", landing=warehouse.landing, postgres=server)
+    rebuilt.run(None, None, full_refresh=True)
+    assert_equals_full_refresh(warehouse, rebuilt)
+    assert warehouse.query(
+        f"select count(*) from analytics.fct_orders where order_id = '{deleted_order}'"
+    ) == [(0,)]
+    assert warehouse.query(
+        "select count(*) from analytics.snap_order_status "
+        f"where order_id = '{deleted_order}' and dbt_valid_to is null"
+    ) == [(0,)]
+    deletes = warehouse.query("select sum(rows_deleted) from analytics.delivery_accounting")
+    assert deletes == [(len(deleted_items) + 2,)]
+
+    # The same corrections delivered again the next day change nothing more.
+    for entity, rows in corrections.items():
+        write_correction(warehouse.landing, entity, days[4], rows)
+    plan.land(warehouse.landing, only=days[4])
+    warehouse.run(days[4], days[4])
+    rebuilt = make_warehouse(tmp_path / "rebuilt-2", landing=warehouse.landing, postgres=server)
+    rebuilt.run(None, None, full_refresh=True)
+    assert_equals_full_refresh(warehouse, rebuilt)

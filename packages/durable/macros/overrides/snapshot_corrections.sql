@@ -14,13 +14,25 @@
       were never the key's latest version, and go.
 
     The current rows are then the ones a snapshot built from scratch on the same deliveries
-    holds. Nothing to do when the staging model has no images.
+    holds. Nothing to do when the staging model has no images. A staging view (small reference
+    data, no images) has its keys delivered in the window checked instead.
 #}
 {% macro correct_snapshot(relation) %}
-    {%- set images = durable.existing_before_images(relation) -%}
-    {%- if images is none -%}{{ return('select 1') }}{%- endif -%}
+    {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
     {%- set key = config.get('unique_key') -%}
     {%- set updated_at = config.get('updated_at') -%}
+    {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
+    {%- if existing is not none and existing.is_view -%}
+        {#- A view has no before images, and is small reference data: the keys it shows a
+            version of delivered in the window (one re-sent under the same time included). -#}
+        {%- set images -%}
+            (select {{ key }} from {{ relation }}
+            where {{ durable.changed_in_window(updated_at, '_delivery_date') }}) as changed_keys
+        {%- endset -%}
+    {%- else -%}
+        {%- set images = durable.existing_before_images(relation) -%}
+    {%- endif -%}
+    {%- if images is none -%}{{ return('select 1') }}{%- endif -%}
     {%- set columns = config.get('snapshot_table_column_names') or get_snapshot_table_column_names() -%}
     {%- set snapshot_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
         | map('lower') | list -%}

@@ -62,6 +62,17 @@
             invalid_reason is null
             and not {{ durable.loaded_after_target() }}
             and {{ key }} in (select withdrawn_keys.{{ key }} from withdrawn_keys)
+        {%- if durable.deleted_marker_column() in columns %}
+        union all
+        {#- A key deleted earlier has no kept version: its delete still outranks an older
+            version arriving late. Delete rows are few, and sit in few blocks. #}
+        select {{ column_list }} from {{ base_relation }}
+        where
+            invalid_reason is null
+            and {{ durable.deleted_marker_column() }}
+            and not {{ durable.loaded_after_target() }}
+            and {{ key }} in (select new_versions.{{ key }} from new_versions)
+        {%- endif %}
         union all
         select {{ column_list }} from {{ this }}
         where

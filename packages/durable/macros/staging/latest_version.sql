@@ -13,8 +13,8 @@
 ) %}
     {%- set latest = adapter.dispatch('latest_version', 'durable')(relation, key_columns, order_by) -%}
     {%- if deletes and not is_incremental() -%}
-        {{ return('select * from (' ~ latest ~ ') as latest_versions where not '
-            ~ durable.deleted_marker_column()) }}
+        {{ return('select * from (' ~ latest ~ ') as latest_versions where not coalesce('
+            ~ durable.deleted_marker_column() ~ ', false)') }}
     {%- endif -%}
     {{ return(latest) }}
 {% endmacro %}

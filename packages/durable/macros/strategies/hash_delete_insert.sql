@@ -34,6 +34,6 @@
     insert into {{ target }} ({{ quoted }})
     select {{ quoted }} from {{ source }}
     {%- if deletes %}
-    where not {{ durable.deleted_marker_column() }}
+    where not coalesce({{ durable.deleted_marker_column() }}, false)
     {%- endif %}
 {%- endmacro %}
