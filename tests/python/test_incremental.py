@@ -523,7 +523,8 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
     for entity, rows in corrections.items():
         write_correction(warehouse.landing, entity, days[3], rows)
     plan.land(warehouse.landing, only=days[3])
-    warehouse.run(days[3], days[3])
+    # No lookback: what the window recomputes must come from the corrections themselves.
+    warehouse.run(days[3], days[3], lookback_days=0)
 
     rebuilt = make_warehouse(tmp_path / "rebuilt", landing=warehouse.landing, postgres=server)
     rebuilt.run(None, None, full_refresh=True)
@@ -535,6 +536,11 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
         "select count(*) from analytics.snap_order_status "
         f"where order_id = '{deleted_order}' and dbt_valid_to is null"
     ) == [(0,)]
+    repriced = warehouse.query(
+        "select count(*) from analytics.fct_order_items "
+        f"where product_sku = '{sold}' and product_price = 1.23"
+    )[0][0]
+    assert repriced > 0, "the late price should reach the items it applies to"
     deletes = warehouse.query("select sum(rows_deleted) from analytics.delivery_accounting")
     assert deletes == [(len(deleted_items) + 2,)]
 
@@ -542,7 +548,7 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
     for entity, rows in corrections.items():
         write_correction(warehouse.landing, entity, days[4], rows)
     plan.land(warehouse.landing, only=days[4])
-    warehouse.run(days[4], days[4])
+    warehouse.run(days[4], days[4], lookback_days=0)
     rebuilt = make_warehouse(tmp_path / "rebuilt-2", landing=warehouse.landing, postgres=server)
     rebuilt.run(None, None, full_refresh=True)
     assert_equals_full_refresh(warehouse, rebuilt)

@@ -13,6 +13,10 @@
       `order_id` of a row of that relation that changed in the window, or of an old version
       of one (an order whose item arrived late, or moved to another order; an item whose order
       changed or was deleted).
+    - `also_when={'product_sku': {'versions': ref('int_prices'), 'during': 'ordered_at',
+      'valid_from': 'valid_from', 'valid_to': 'valid_to'}}`: also the rows whose `product_sku`
+      took a version valid over a span (a price) that changed in the window, late ones included:
+      the model's own rows whose `during` falls in that span (`durable.changed_span`).
     - `whole='order_date'`: every row that shares this column (or expression) with a changed
       row or with an old version of one (the day an order moved away from), for a model that
       recomputes whole groups (a day, a month) and replaces them (`replace_groups`).
@@ -44,12 +48,18 @@
     {%- set keys = ([raw_key] if raw_key is string else raw_key) or [] -%}
     {%- set images = durable.existing_before_images(relation) -%}
     {%- set parents = {} -%}
+    {%- set spans = {} -%}
     {%- for column, parent in also_when.items() -%}
-        {%- set parent_images = durable.existing_before_images(parent) -%}
-        {%- do parents.update({column: {
-            'relation': parent | string,
-            'images': parent_images | string if parent_images is not none else none,
-        }}) -%}
+        {%- if parent is mapping and 'versions' in parent -%}
+            {%- set span = durable.changed_span(parent, event_time, delivered_on) -%}
+            {%- if span is not none -%}{%- do spans.update({column: span}) -%}{%- endif -%}
+        {%- else -%}
+            {%- set parent_images = durable.existing_before_images(parent) -%}
+            {%- do parents.update({column: {
+                'relation': parent | string,
+                'images': parent_images | string if parent_images is not none else none,
+            }}) -%}
+        {%- endif -%}
     {%- endfor -%}
     {{ return({
         'relation': relation | string,
@@ -58,9 +68,35 @@
         'key': keys if whole is none else [],
         'images': images | string if images is not none else none,
         'also_when': parents if whole is none else {},
+        'spans': spans if whole is none and keys | length == 1 else {},
+        'target': this | string,
         'whole': whole,
         'event_time': event_time,
         'delivered_on': delivered_on,
+    }) }}
+{% endmacro %}
+
+
+{% macro changed_span(parent, event_time, delivered_on) %}
+    {#- `also_when={'product_sku': {'versions': ref('int_prices'), 'during': 'ordered_at',
+        'valid_from': 'valid_from', 'valid_to': 'valid_to'}}`: a version of a parent valid
+        over a span (a price) changed in the window; the model's rows that took it are those
+        of its table whose `during` falls in the span (a null bound is open). None when no
+        version changed, so a run without one reads nothing more; else the earliest time a
+        changed span starts, which bounds the scan of the model's table. -#}
+    {%- set versions = parent['versions'] -%}
+    {%- set found = run_query(
+        'select count(*), min(coalesce(' ~ parent['valid_from']
+        ~ ", cast('1900-01-01' as timestamp))) from " ~ versions ~ ' where '
+        ~ durable.changed_in_window(event_time, delivered_on)
+    ) if execute and model.resource_type != 'unit_test' else none -%}
+    {%- if found is none or found.rows[0][0] == 0 -%}{{ return(none) }}{%- endif -%}
+    {{ return({
+        'relation': versions | string,
+        'during': parent['during'],
+        'valid_from': parent['valid_from'],
+        'valid_to': parent['valid_to'],
+        'since': found.rows[0][1] | string,
     }) }}
 {% endmacro %}
 
@@ -130,22 +166,51 @@
         where {{ column }} in (select {{ column }} from {{ parent.images }})
         {%- endif %}
         {%- endfor %}
+        {%- for column, span in spec.spans.items() %}
+        union
+        select * from {{ spec.relation }}
+        where {{ durable.recomputed_key_condition(
+            spec, '(' ~ durable.rows_in_changed_span(spec, column, span) ~ ') as in_span'
+        ) }}
+        {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
 
 
-{% macro recomputed_key_condition(spec) -%}
-    {#- The rows of the relation whose key has a before image. -#}
+{% macro rows_in_changed_span(spec, column, span) -%}
+    {#- The keys of the model's table whose `during` falls in a span of `column` that changed. -#}
+    select target_rows.{{ spec.key[0] }}
+    from {{ spec.target }} as target_rows
+    inner join (
+        select
+            {{ column }} as span_key,
+            {{ span.valid_from }} as span_from,
+            {{ span.valid_to }} as span_to
+        from {{ span.relation }}
+        where {{ durable.changed_in_window(spec.event_time, spec.delivered_on) }}
+    ) as changed_spans
+        on
+            target_rows.{{ column }} = changed_spans.span_key
+            and (changed_spans.span_from is null or target_rows.{{ span.during }} >= changed_spans.span_from)
+            and (changed_spans.span_to is null or target_rows.{{ span.during }} < changed_spans.span_to)
+    where target_rows.{{ span.during }} >= cast('{{ span.since }}' as timestamp)
+{%- endmacro %}
+
+
+{% macro recomputed_key_condition(spec, keys=none) -%}
+    {#- The rows of the relation whose key is one of `keys` (a relation, or a subquery with an
+        alias): by default its before images. -#}
+    {%- set keys = keys or spec.images -%}
     {%- if spec.key_hashed and target.type == 'duckdb' -%}
         rowid in (
             select rowid from {{ spec.relation }}
             where {{ durable.key_hash_column(spec.key[0]) }} in (
-                select {{ durable.key_hash(spec.key[0]) }} from {{ spec.images }}
+                select {{ durable.key_hash(spec.key[0]) }} from {{ keys }}
             )
         )
-        and {{ spec.key[0] }} in (select {{ spec.key[0] }} from {{ spec.images }})
+        and {{ spec.key[0] }} in (select {{ spec.key[0] }} from {{ keys }})
     {%- else -%}
-        ({{ spec.key | join(', ') }}) in (select {{ spec.key | join(', ') }} from {{ spec.images }})
+        ({{ spec.key | join(', ') }}) in (select {{ spec.key | join(', ') }} from {{ keys }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -153,7 +218,7 @@
 {% macro spark__changed_rows(spec) -%}
     {#- One scan with OR: Spark (4.x, local) fails to ship a UNION whose branches filter on an
         IN-subquery to its executors (ClassCastException on UnionExec.children). -#}
-    {%- if spec.whole is not none or not (spec.also_when or spec.images) -%}
+    {%- if spec.whole is not none or not (spec.also_when or spec.images or spec.spans) -%}
         {{ durable.default__changed_rows(spec) }}
     {%- else -%}
         {%- set changed = durable.changed_in_window(spec.event_time, spec.delivered_on) -%}
@@ -167,6 +232,11 @@
             {%- if parent.images %}
             or {{ column }} in (select {{ column }} from {{ parent.images }})
             {%- endif %}
+        {%- endfor %}
+        {%- for column, span in spec.spans.items() %}
+            or {{ durable.recomputed_key_condition(
+                spec, '(' ~ durable.rows_in_changed_span(spec, column, span) ~ ') as in_span'
+            ) }}
         {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
