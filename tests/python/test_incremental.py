@@ -116,10 +116,11 @@ def assert_equals_full_refresh(warehouse: Warehouse, rebuilt: Warehouse) -> None
 
 
 def delivered_rows(landing: Path, entity: str) -> list[dict[str, str]]:
+    """Every row delivered for `entity` but the deletes (`is_deleted` true)."""
     rows = []
     for path in sorted((landing / entity).glob("dt=*/*.csv")):
         with path.open(newline="") as handle:
-            rows += list(csv.DictReader(handle))
+            rows += [row for row in csv.DictReader(handle) if row.get("is_deleted") != "true"]
     return rows
 
 
@@ -506,7 +507,10 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
             },
         ],
         "items": [
-            *({"id": item, "updated_at": corrected_at, "is_deleted": "true"} for item in deleted_items),
+            *(
+                {"id": item, "updated_at": corrected_at, "is_deleted": "true"}
+                for item in deleted_items
+            ),
             {
                 **latest("items", "id", moved_item),
                 "order_id": new_order,
@@ -516,9 +520,7 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
         ],
         "customers": [{"id": deleted_customer, "updated_at": corrected_at, "is_deleted": "true"}],
         # A price that held from the first day's noon, known only now.
-        "products": [
-            {**first_price, "price": "123", "updated_at": f"{first_day[1][2]}T12:00:00"}
-        ],
+        "products": [{**first_price, "price": "123", "updated_at": f"{first_day[1][2]}T12:00:00"}],
     }
     for entity, rows in corrections.items():
         write_correction(warehouse.landing, entity, days[3], rows)
