@@ -51,7 +51,12 @@
     {%- if not durable.has_column(target, tracker) %}
     alter table {{ target }} add column {{ tracker }} {{ dbt.type_string() }};
     {% endif %}
-    {%- set left = durable.recomputed_but_left(target, keys, source) %}
+    {%- set recomputed = durable.scratch_table(target.identifier ~ '__recomputed') %}
+    {%- set left = durable.recomputed_but_left(target, keys, source, recomputed) %}
+    {%- if left %}
+    drop table if exists {{ recomputed }};
+    create temporary table {{ recomputed }} as {{ durable.recomputed_keys_of_specs(keys) }};
+    {%- endif %}
     {%- set old_rows -%}
         select {{ quoted | join(', ') }} from {{ target }}
         where {{ durable.key_in(target, keys, source) }}
@@ -67,6 +72,7 @@
     {%- if left %}
     delete from {{ target }}
     where {{ left }};
+    drop table {{ recomputed }};
     {%- endif %}
 
     merge into {{ target }} as target_rows
@@ -92,18 +98,26 @@
 {%- endmacro %}
 
 
-{% macro recomputed_but_left(target, keys, source) -%}
-    {#- The condition on `target`'s rows the model recomputed but no longer outputs; empty when
-        the model has no `changed_rows` CTE to say what it recomputed. -#}
+{% macro recomputed_but_left(target, keys, source, recomputed) -%}
+    {#- The condition on `target`'s rows the model recomputed (their keys in the table
+        `recomputed`, filled from `durable.recomputed_keys_of_specs`) but no longer outputs;
+        empty when the model has no `changed_rows` CTE on its unique key to say what it
+        recomputed. -#}
+    {%- if durable.recomputed_keys_of_specs(keys) -%}
+        {{ durable.key_in(target, keys, recomputed) }}
+        and not ({{ durable.key_in(target, keys, source) }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro recomputed_keys_of_specs(keys) -%}
+    {#- The keys the model's `changed_rows` CTEs recomputed, when they are all on its unique
+        key; empty otherwise. -#}
     {%- set specs = durable.recomputed_specs() | selectattr('key') | list -%}
     {%- if specs and specs | map(attribute='key') | map('join', ',') | unique | list
         == [keys | join(',')] -%}
-        {%- set candidates -%}
-            ({%- for spec in specs %}{{ durable.recomputed_keys(spec) }}
-            {%- if not loop.last %} union {% endif %}{% endfor -%}) as recomputed_keys
-        {%- endset -%}
-        {{ durable.key_in(target, keys, candidates) }}
-        and not ({{ durable.key_in(target, keys, source) }})
+        {%- for spec in specs %}{{ durable.recomputed_keys(spec) }}
+        {%- if not loop.last %} union {% endif %}{% endfor -%}
     {%- endif -%}
 {%- endmacro %}
 

@@ -23,15 +23,17 @@
             ~ "..., whole=...) CTE in " ~ target ~ " (window/changed_rows.sql)."
         ) }}
     {%- endif -%}
+    {%- set recomputed = durable.scratch_table(target.identifier ~ '__recomputed') -%}
     {%- set replaced -%}
-        {{ group }} in (
-            select source_rows.{{ group }} from {{ source }} as source_rows
-            {%- for spec in specs %}
-            union
-            select recomputed_group from ({{ durable.recomputed_groups(spec) }}) as groups_
-            {%- endfor %}
-        )
-    {%- endset -%}
+        {{ group }} in (select recomputed_group from {{ recomputed }})
+    {%- endset %}
+    drop table if exists {{ recomputed }};
+    create temporary table {{ recomputed }} as
+    select source_rows.{{ group }} as recomputed_group from {{ source }} as source_rows
+    {%- for spec in specs %}
+    union
+    select recomputed_group from ({{ durable.recomputed_groups(spec) }}) as groups_
+    {%- endfor %};
     {%- set old_rows -%}
         select {{ columns | join(', ') }} from {{ target }}
         where {{ replaced }}
@@ -44,5 +46,7 @@
     where {{ replaced }};
 
     insert into {{ target }} ({{ columns | join(', ') }})
-    select {{ columns | join(', ') }} from {{ source }}
+    select {{ columns | join(', ') }} from {{ source }};
+
+    drop table {{ recomputed }}
 {%- endmacro %}

@@ -55,13 +55,24 @@
     from {{ target }}
     where 1 = 0;
     {%- endif %}
+    {%- set new_images = durable.scratch_table(images.identifier ~ '__new') %}
+    drop table if exists {{ new_images }};
+    create temporary table {{ new_images }} as {{ old_rows }};
     delete from {{ images }}
     where
         _replaced_by <> '{{ invocation_id }}'
-        and exists (select 1 from ({{ old_rows }}) as old_rows);
+        and exists (select 1 from {{ new_images }});
     insert into {{ images }} ({{ column_list }}, _replaced_by)
-    select {{ column_list }}, '{{ invocation_id }}' from ({{ old_rows }}) as old_rows;
+    select {{ column_list }}, '{{ invocation_id }}' from {{ new_images }};
+    drop table {{ new_images }};
 {%- endmacro %}
+
+
+{% macro scratch_table(name) %}
+    {#- The name of a temporary table a strategy fills and drops within one run: a query it
+        reads several times is computed once. -#}
+    {{ return(adapter.quote(name)) }}
+{% endmacro %}
 
 
 {% macro drop_before_images() %}
