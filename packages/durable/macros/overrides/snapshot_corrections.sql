@@ -7,7 +7,8 @@
     those keys only:
 
     - a key no longer in the staging model (withdrawn, or deleted by the source) has its current
-      row ended, as dbt's `hard_deletes: invalidate` would;
+      row ended, as dbt's `hard_deletes: invalidate` would, at the end of the run's window (the
+      same on every engine and every re-run; the current time when the run has no window);
     - a key whose staging row differs from its current row without a newer `updated_at` (a
       version withdrawn that falls back to the one before, a row corrected under the same
       time) gets the staging row as its current row: the rows of versions from that time on
@@ -55,8 +56,10 @@
 
 
 {% macro correct_snapshot_sql(key, updated_at, columns, shared_list, staged, current_of_changed) -%}
+    {%- set window = durable.window_vars() %}
     update {{ this }}
-    set {{ columns.dbt_valid_to }} = {{ snapshot_get_time() }}
+    set {{ columns.dbt_valid_to }} = {{ "cast('" ~ window['to_exclusive'] ~ "' as timestamp)"
+        if window is not none else snapshot_get_time() }}
     where
         {{ current_of_changed }}
         and {{ key }} not in (select staged.{{ key }} from {{ staged }});
