@@ -22,7 +22,7 @@ from checks import (
     rows_checksum,
     warehouse_checksums,
 )
-from conftest import ENGINES, Warehouse, connect, engine_server, make_warehouse
+from conftest import ENGINES, SEED, Warehouse, connect, engine_server, make_warehouse
 from jaffle_simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
@@ -445,13 +445,15 @@ def write_correction(landing: Path, entity: str, day: date, rows: list[dict[str,
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_deletes_moves_and_late_versions_equal_a_full_refresh(
-    engine: str, plan: DeliveryPlan, tmp_path: Path, request: pytest.FixtureRequest
+    engine: str, jafgen_cache: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """After three published days, one window brings a delete of an order (and its items) and
-    of a customer, an order moved to another day and customer, an item moved to another order
-    and product, and a product price version that arrives late for items already published;
-    then the same corrections are delivered again. Each time every mart, the monthly rollup,
-    staging and the snapshots' current rows equal a full refresh of the same files."""
+    of a customer, an order moved to another day, month and customer, an item moved to another
+    order and product, and a product price version that arrives late for items already
+    published; then the same corrections are delivered again. Each time every mart, the monthly
+    rollup, staging and the snapshots' current rows equal a full refresh of the same files."""
+    # Deliveries across a month's end, so an order can move to another month.
+    plan = DeliveryPlan.build(seed=SEED, days=5, start=date(2018, 9, 28), cache_dir=jafgen_cache)
     server = engine_server(request, engine)
     warehouse = make_warehouse(tmp_path / "daily", postgres=server)
     days = plan.delivery_dates[:5]
@@ -504,7 +506,7 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
             {
                 **moved,
                 "customer": other_customer,
-                "ordered_at": f"{first_day[1][2] + timedelta(days=1)}T09:30:00",
+                "ordered_at": f"{days[3]}T00:00:00",  # the next month's first day
                 "updated_at": corrected_at,
                 "is_deleted": "false",
             },
@@ -537,6 +539,9 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
     assert warehouse.query(
         f"select count(*) from analytics.fct_orders where order_id = '{deleted_order}'"
     ) == [(0,)]
+    assert warehouse.query(
+        f"select order_date from analytics.fct_orders where order_id = '{moved_order}'"
+    ) == [(days[3],)]
     assert warehouse.query(
         "select count(*) from analytics.snap_order_status "
         f"where order_id = '{deleted_order}' and dbt_valid_to is null"
