@@ -50,6 +50,9 @@
         {%- endif -%}
     {%- endif -%}
     {%- if existing is none %}
+    {#- The models downstream look the images up in dbt's cache of relations, which a table
+        made by a strategy's own SQL would not be in until the next invocation. #}
+    {%- do adapter.cache_added(images) %}
     create table if not exists {{ images }} as
     select {{ column_list }}, cast(null as {{ dbt.type_string() }}) as _replaced_by
     from {{ target }}
@@ -83,6 +86,7 @@
     {%- if adapter.get_relation(images.database, images.schema, images.identifier) is none -%}
         {{ return('') }}
     {%- endif -%}
+    {%- do adapter.cache_dropped(images) -%}
     {{ return('drop table ' ~ images) }}
 {% endmacro %}
 
