@@ -14,7 +14,10 @@ a source is an edit in the place analysts already look. The block says how files
         on_bad_file: quarantine            # or halt
 
 A table's own `meta` may set `primary_key` (a list of columns), `on_bad_file`, `drift_policy` and
-`event_time`; a column's `meta.type` is what its text must parse as. Each landed table loads into
+`event_time`; a column's `meta.type` is what its text must parse as. `meta: {durable:
+{delete_marker: is_deleted}}` says the source also sends deletes: a file may carry that column
+(`true`: the key is deleted as of the row's event time), and a file without it is valid; the
+raw table always has it (docs/INCREMENTAL.md, "Deletes"). Each landed table loads into
 its `identifier` (or name) in the runner's raw schema, which the source reads through
 `schema: "{{ env_var('DURABLE_RAW_SCHEMA', 'raw') }}"`. Tables whose identifier starts with `_`
 are the loader's own ledger, never a delivery. A mistake in any of this stops the run with one
@@ -24,6 +27,7 @@ line naming the YAML file and the source.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +42,7 @@ SOURCE_KEYS = ("path", "format", "event_time", "drift_policy", "on_bad_file")
 FORMATS = ("csv",)
 DRIFT_KINDS = ("added", "dropped", "renamed")
 DRIFT_ACTIONS = ("error", "warn", "ignore")
+PLAIN_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
 BAD_FILE_POLICIES = ("quarantine", "halt")
 
 
@@ -61,6 +66,8 @@ class SourceTable:
     # others; `halt` stops the run, for a source whose day must be complete.
     on_bad_file: str = "quarantine"
     event_time: str | None = None
+    # The optional column whose `true` marks a delete of the row's key (meta.durable.delete_marker).
+    delete_marker: str | None = None
     format: str = "csv"
     yaml_file: str = field(default="", compare=False)  # where it is declared, for messages
 
@@ -182,6 +189,17 @@ class _Source:
             self.choice(f"{what}.{kind}", action, DRIFT_ACTIONS, table)
         return {str(kind): str(action) for kind, action in value.items()}
 
+    def delete_marker(self, meta: dict[str, Any], table: str) -> str | None:
+        block = meta.get("durable")
+        if block is None:
+            return None
+        if not isinstance(block, dict) or sorted(block) != ["delete_marker"]:
+            self.fail("meta.durable of a table may only set delete_marker", table)
+        marker = block["delete_marker"]
+        if not isinstance(marker, str) or not PLAIN_COLUMN.fullmatch(marker):
+            self.fail(f"meta.durable.delete_marker must be a column name, not {marker!r}", table)
+        return marker
+
     def tables(self) -> list[SourceTable]:
         tables = self.source.get("tables") or []
         if not isinstance(tables, list):
@@ -215,6 +233,9 @@ class _Source:
         event_time = meta.get("event_time", self.block.get("event_time"))
         if event_time is not None and event_time not in names:
             self.fail(f"event_time {event_time!r} is not a column", name)
+        delete_marker = self.delete_marker(meta, name)
+        if delete_marker is not None and delete_marker not in names:
+            names = (*names, delete_marker)
         try:
             pattern = compile_pattern(self.block["path"], name)
         except PatternError as error:
@@ -242,6 +263,7 @@ class _Source:
             relation=str(table.get("identifier") or name),
             pattern=pattern,
             event_time=event_time,
+            delete_marker=delete_marker,
             format=self.format,
             yaml_file=self.yaml_file,
         )

@@ -44,6 +44,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "stores": ("id",),
     "supplies": ("id", "sku"),
 }
+# The optional column of a delete (the source YAML's meta.durable.delete_marker): only files
+# holding a delete carry it, just before updated_at; `true` marks the delete row.
+DELETE_MARKER = "is_deleted"
+DELETABLE = ("customers", "orders", "items")
 # Columns holding ids that `scale` replicas rewrite (uuid5 of the original id and the copy number).
 REPLICATED_ID_COLUMNS: dict[str, tuple[int, ...]] = {
     "customers": (0,),
@@ -83,7 +87,8 @@ class Row:
     `role` is one of: original (first correct delivery of a row version), duplicate (second copy in
     the same file), resent (unchanged copy of the previous day's row), malformed (broken value,
     fixed next day), fix (the correct re-send of a malformed row), conflict (fault: same key,
-    other values). `fault` names the fault that touched the row; such rows are never replicated.
+    other values), delete (the source deleted the key: key and updated_at only). `fault` names
+    the fault that touched the row; such rows are never replicated.
     """
 
     values: list[str]
@@ -157,9 +162,18 @@ def render(spec: FileSpec, scale: int = 1) -> bytes:
             for values in replicable:
                 replica = list(values)
                 for column in id_columns:
-                    replica[column] = replica_id(replica[column], copy)
+                    if replica[column]:
+                        replica[column] = replica_id(replica[column], copy)
                 rows.append(replica)
     header = list(COLUMNS[spec.entity])
+    if any(row.role == "delete" for row in spec.rows):
+        deletes = [row.role == "delete" for row in spec.rows]
+        if id_columns and scale > 1:
+            replicated = [row.role == "delete" for row in spec.rows if row.fault is None]
+            deletes += replicated * (scale - 1)
+        header.insert(len(header) - 1, DELETE_MARKER)
+        for row, deleted in zip(rows, deletes, strict=True):
+            row.insert(len(row) - 1, "true" if deleted else "")
     for drift in spec.drifts:
         header = _drifted(header, rows, drift)
     buffer = io.StringIO()

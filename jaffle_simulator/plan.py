@@ -49,6 +49,7 @@ class Rates:
     product_price_changes: int = 3  # number of price changes across all products
     malformed_orders: float = 0.003  # order row broken once, fixed in the next day's file
     returned: float = 0.03  # completed order later returned
+    deleted_orders: int = 2  # orders a week the source deletes (with their items) after the fact
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class DeliveryStats:
     rows: data rows. duplicates_in_file: extra identical copies. resent: rows identical to one in
     the previous day's file. late: first correct deliveries after their updated_at day (fixes of
     malformed rows included). corrections: customer renames and product price changes among
-    those. malformed: rows with a broken value whose fix comes the next day.
+    those. malformed: rows with a broken value whose fix comes the next day. deleted: deletes of
+    a key (the file then carries the `is_deleted` column).
     """
 
     rows: int = 0
@@ -67,6 +69,7 @@ class DeliveryStats:
     late: int = 0
     corrections: int = 0
     malformed: int = 0
+    deleted: int = 0
 
 
 def _ts(moment: datetime) -> str:
@@ -197,6 +200,37 @@ def _reference(b: _Builder, tables: source.RawTables) -> None:
         b.version("products", values, moment, moment.date() + timedelta(days=b.lag(rng)), True)
 
 
+def _deletes(b: _Builder, items: list[dict[str, str]]) -> None:
+    """Each week a few orders are deleted by the source after their last change, their items with
+    them: a delete row per key (key and updated_at only) in the day's files."""
+    rng = b.rng("deletes")
+    latest: dict[str, datetime] = {}
+    for (entity, _), spec in b.files.items():
+        if entity == "orders":
+            for row in spec.rows:
+                moment = datetime.fromisoformat(row.values[-1])
+                if row.role == "original" and moment > latest.get(row.values[0], moment.min):
+                    latest[row.values[0]] = moment
+    items_of: dict[str, list[str]] = {}
+    for item in items:
+        items_of.setdefault(item["order_id"], []).append(item["id"])
+    weeks: dict[int, list[str]] = {}
+    for order, moment in sorted(latest.items()):
+        weeks.setdefault((moment.date() - b.start).days // 7, []).append(order)
+    for _, orders in sorted(weeks.items()):
+        for order in rng.sample(orders, min(b.rates.deleted_orders, len(orders))):
+            moment = latest[order] + timedelta(seconds=rng.randint(3600, 12 * 3600))
+            for entity, key in [("orders", order)] + [
+                ("items", i) for i in items_of.get(order, [])
+            ]:
+                values = [key] + [""] * (len(COLUMNS[entity]) - 2) + [_ts(moment)]
+                b.deliver(
+                    entity,
+                    Row(values, moment.date(), (values[-1], (key,), 0), "delete"),
+                    moment.date(),
+                )
+
+
 def _malformed(b: _Builder) -> None:
     """Break a few on-time order rows; the correct row follows the next day (same updated_at)."""
     rng = b.rng("malformed")
@@ -279,6 +313,7 @@ class DeliveryPlan:
         _customers(b, tables["customers"], tables["orders"])
         first_delivery = _orders(b, tables["orders"])
         _items(b, tables["items"], tables["orders"], first_delivery)
+        _deletes(b, tables["items"])
         _malformed(b)
         _copies(b)
         for spec in b.files.values():
@@ -374,6 +409,7 @@ def _stats(spec: FileSpec, scale: int) -> DeliveryStats:
         late=counts["late"],
         corrections=counts["corrections"],
         malformed=counts["malformed"],
+        deleted=counts["delete"],
     )
 
 

@@ -9,3 +9,7 @@
 {% macro get_incremental_hash_delete_insert_sql(arg_dict) %}
     {{ return(durable.get_incremental_hash_delete_insert_sql(arg_dict)) }}
 {% endmacro %}
+
+{% macro get_incremental_replace_groups_sql(arg_dict) %}
+    {{ return(durable.get_incremental_replace_groups_sql(arg_dict)) }}
+{% endmacro %}

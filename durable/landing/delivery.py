@@ -210,7 +210,8 @@ def named(name: str) -> str:
 def check_drift(landed: LandedFile, table: SourceTable, header: list[str]) -> list[str]:
     """Apply the source's drift policy to the header; return warnings for accepted drift."""
     added = [named(c) for c in header if c not in table.columns]
-    dropped = [c for c in table.columns if c not in header]
+    # The delete marker is optional: a file without it holds upserts only.
+    dropped = [c for c in table.columns if c not in header and c != table.delete_marker]
     policy = {"added": "warn", "dropped": "error", "renamed": "error", **table.drift_policy}
     if dropped and added:
         kind, detail = "renamed", f"{', '.join(dropped)} -> {', '.join(added)}?"

@@ -1,6 +1,6 @@
 {{
     config(
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_groups',
         unique_key='order_month',
     )
 }}

@@ -17,7 +17,9 @@ spans as (
         price as price_cents,
         updated_at as valid_from,
         lead(updated_at) over (partition by sku order by updated_at) as valid_to,
-        row_number() over (partition by sku order by updated_at) = 1 as is_first_price
+        row_number() over (partition by sku order by updated_at) = 1 as is_first_price,
+        updated_at,
+        _delivery_date
     from price_versions
 ),
 
@@ -28,7 +30,9 @@ final as (
         price_cents,
         valid_from,
         valid_to,
-        is_first_price
+        is_first_price,
+        updated_at,
+        _delivery_date
     from spans
 )
 

@@ -6,11 +6,20 @@
 }}
 
 with order_items as (
-    {#- The items that changed in the run's window, and those whose order did (an item that
-        waited for its order is released then); every item on a full refresh. -#}
+    {#- The items that changed in the run's window, those whose order did (an item that
+        waited for its order is released then), and those a price that changed (late ones
+        included) applies to; every item on a full refresh. -#}
     {{ durable.changed_rows(
         ref('stg_jaffle__items'),
-        also_when={'order_id': ref('stg_jaffle__orders')},
+        also_when={
+            'order_id': ref('stg_jaffle__orders'),
+            'product_sku': {
+                'versions': ref('int_product_prices_versioned'),
+                'during': 'ordered_at',
+                'valid_from': 'case when is_first_price then null else valid_from end',
+                'valid_to': 'valid_to',
+            },
+        },
     ) }}
 ),
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,9 +19,10 @@ from checks import (
     MARTS,
     SNAPSHOTS,
     relation_checksum,
+    rows_checksum,
     warehouse_checksums,
 )
-from conftest import ENGINES, Warehouse, connect, engine_server, make_warehouse
+from conftest import ENGINES, SEED, Warehouse, connect, engine_server, make_warehouse
 from jaffle_simulator import COLUMNS, DeliveryPlan
 
 pytestmark = pytest.mark.slow
@@ -74,11 +75,52 @@ def all_checksums(warehouse: Warehouse, exclude: tuple[str, ...] = ()) -> dict:
     return {r: warehouse.checksum(r, exclude) for r in relations}
 
 
+# Every table a correction must reach: staging, the marts, the monthly rollup.
+CORRECTED = (
+    "stg_jaffle__orders",
+    "stg_jaffle__items",
+    "stg_jaffle__customers",
+    *MARTS,
+    "int_orders_summed_to_customer_months",
+)
+
+
+def current_snapshot_rows(warehouse: Warehouse, snapshot: str) -> tuple[int, str]:
+    """The snapshot's current rows (one per key), without the columns a run sets itself."""
+    columns = [
+        c
+        for c in warehouse.columns(f"analytics.{snapshot}")
+        if c not in (*AUDIT_COLUMNS, "dbt_valid_to")
+    ]
+    return rows_checksum(
+        warehouse.query(
+            f"select {', '.join(columns)} from analytics.{snapshot} where dbt_valid_to is null"
+        )
+    )
+
+
+def assert_equals_full_refresh(warehouse: Warehouse, rebuilt: Warehouse) -> None:
+    """Every table a correction reaches, and the snapshots' current rows, as a rebuild has them."""
+    different = {}
+    for relation in CORRECTED:
+        incremental = warehouse.checksum(f"analytics.{relation}", AUDIT_COLUMNS)
+        full = rebuilt.checksum(f"analytics.{relation}", AUDIT_COLUMNS)
+        if incremental != full:
+            different[relation] = (incremental, full)
+    for snapshot in SNAPSHOTS:
+        incremental = current_snapshot_rows(warehouse, snapshot)
+        full = current_snapshot_rows(rebuilt, snapshot)
+        if incremental != full:
+            different[snapshot] = (incremental, full)
+    assert not different, f"incremental != full refresh: {different}"
+
+
 def delivered_rows(landing: Path, entity: str) -> list[dict[str, str]]:
+    """Every row delivered for `entity` but the deletes (`is_deleted` true)."""
     rows = []
     for path in sorted((landing / entity).glob("dt=*/*.csv")):
         with path.open(newline="") as handle:
-            rows += list(csv.DictReader(handle))
+            rows += [row for row in csv.DictReader(handle) if row.get("is_deleted") != "true"]
     return rows
 
 
@@ -136,7 +178,10 @@ def test_corrections_update_in_place_and_snapshots_keep_each_version(daily: Ware
     statuses: dict[str, set[str]] = {}
     for row in orders:
         statuses.setdefault(row["id"], set()).add(row["status"])
-    corrected = [order for order, seen in statuses.items() if len(seen) > 1]
+    deleted = set(daily.query("select distinct id from raw.orders where is_deleted = 'true'"))
+    corrected = [
+        order for order, seen in statuses.items() if len(seen) > 1 and (order,) not in deleted
+    ]
     assert len(corrected) > 50, "the simulator should deliver status corrections"
 
     # One row per order, holding the latest delivered status.
@@ -319,10 +364,7 @@ def test_a_redelivered_file_that_withdraws_rows_equals_a_full_refresh(
 
     rebuilt = make_warehouse(tmp_path / "rebuilt", landing=warehouse.landing, postgres=server)
     rebuilt.run(None, None, full_refresh=True)
-    for relation in ("stg_jaffle__orders", "stg_jaffle__items", "stg_jaffle__customers"):
-        incremental = warehouse.checksum(f"analytics.{relation}", AUDIT_COLUMNS)
-        full = rebuilt.checksum(f"analytics.{relation}", AUDIT_COLUMNS)
-        assert incremental == full, f"{relation}: incremental {incremental} != rebuilt {full}"
+    assert_equals_full_refresh(warehouse, rebuilt)
     status = warehouse.query(
         f"select order_status from analytics.stg_jaffle__orders where order_id = '{corrected}'"
     )
@@ -387,3 +429,136 @@ def test_a_corrected_product_and_customer_reach_every_mart(
         incremental = warehouse.checksum(f"analytics.{mart}", AUDIT_COLUMNS)
         full = rebuilt.checksum(f"analytics.{mart}", AUDIT_COLUMNS)
         assert incremental == full, f"{mart}: after the corrections {incremental} != {full}"
+
+
+def write_correction(landing: Path, entity: str, day: date, rows: list[dict[str, str]]) -> Path:
+    """A second file of `day`'s delivery of `entity`, with a delete marker column."""
+    path = landing / entity / f"dt={day}" / "part-0001.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        fields = [*COLUMNS[entity], "is_deleted"]
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([{field: row.get(field, "") for field in fields} for row in rows])
+    return path
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_deletes_moves_and_late_versions_equal_a_full_refresh(
+    engine: str, jafgen_cache: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """After three published days, one window brings a delete of an order (and its items) and
+    of a customer, an order moved to another day, month and customer, an item moved to another
+    order and product, and a product price version that arrives late for items already
+    published; then the same corrections are delivered again. Each time every mart, the monthly
+    rollup, staging and the snapshots' current rows equal a full refresh of the same files."""
+    # Deliveries across a month's end, so an order can move to another month.
+    plan = DeliveryPlan.build(seed=SEED, days=5, start=date(2018, 9, 28), cache_dir=jafgen_cache)
+    server = engine_server(request, engine)
+    warehouse = make_warehouse(tmp_path / "daily", postgres=server)
+    days = plan.delivery_dates[:5]
+    for day in days[:3]:
+        plan.land(warehouse.landing, only=day)
+        warehouse.run(day, day)
+
+    def latest(entity: str, key: str, value: str) -> dict[str, str]:
+        rows = [r for r in delivered_rows(warehouse.landing, entity) if r[key] == value]
+        return max(rows, key=lambda row: row["updated_at"])
+
+    orders = warehouse.query(
+        "select order_id, customer_id, order_date from analytics.fct_orders "
+        "where item_count > 0 order by order_id"
+    )
+    first_day = [o for o in orders if o[2] == min(o[2] for o in orders)]
+    deleted_order, moved_order = first_day[0][0], first_day[1][0]
+    deleted_items = [
+        row[0]
+        for row in warehouse.query(
+            "select order_item_id from analytics.fct_order_items "
+            f"where order_id = '{deleted_order}'"
+        )
+    ]
+    other_customer = next(o[1] for o in orders if o[1] != first_day[1][1])
+    deleted_customer = next(o[1] for o in orders if o[1] not in (other_customer, first_day[1][1]))
+    moved_item, item_order, item_sku = warehouse.query(
+        "select order_item_id, order_id, product_sku from analytics.fct_order_items "
+        f"where order_id not in ('{deleted_order}', '{moved_order}') order by 1 limit 1"
+    )[0]
+    new_order = next(o[0] for o in orders if o[0] not in (deleted_order, moved_order, item_order))
+    new_sku = warehouse.query(
+        f"select product_sku from analytics.dim_products where product_sku <> '{item_sku}' "
+        "order by 1 limit 1"
+    )[0][0]
+    sold = warehouse.query(
+        "select product_sku from analytics.fct_order_items "
+        "group by product_sku order by count(*) desc, 1 limit 1"
+    )[0][0]
+    first_price = min(
+        (r for r in delivered_rows(warehouse.landing, "products") if r["sku"] == sold),
+        key=lambda row: row["updated_at"],
+    )
+
+    corrected_at = f"{days[3]}T00:00:01"  # later than any version delivered so far
+    moved = latest("orders", "id", moved_order)
+    corrections = {
+        "orders": [
+            {"id": deleted_order, "updated_at": corrected_at, "is_deleted": "true"},
+            {
+                **moved,
+                "customer": other_customer,
+                "ordered_at": f"{days[3]}T00:00:00",  # the next month's first day
+                "updated_at": corrected_at,
+                "is_deleted": "false",
+            },
+        ],
+        "items": [
+            *(
+                {"id": item, "updated_at": corrected_at, "is_deleted": "true"}
+                for item in deleted_items
+            ),
+            {
+                **latest("items", "id", moved_item),
+                "order_id": new_order,
+                "sku": new_sku,
+                "updated_at": corrected_at,
+            },
+        ],
+        "customers": [{"id": deleted_customer, "updated_at": corrected_at, "is_deleted": "true"}],
+        # A price that held from the first day's noon, known only now.
+        "products": [{**first_price, "price": "123", "updated_at": f"{first_day[1][2]}T12:00:00"}],
+    }
+    for entity, rows in corrections.items():
+        write_correction(warehouse.landing, entity, days[3], rows)
+    plan.land(warehouse.landing, only=days[3])
+    # No lookback: what the window recomputes must come from the corrections themselves.
+    warehouse.run(days[3], days[3], lookback_days=0)
+
+    rebuilt = make_warehouse(tmp_path / "rebuilt", landing=warehouse.landing, postgres=server)
+    rebuilt.run(None, None, full_refresh=True)
+    assert_equals_full_refresh(warehouse, rebuilt)
+    assert warehouse.query(
+        f"select count(*) from analytics.fct_orders where order_id = '{deleted_order}'"
+    ) == [(0,)]
+    assert warehouse.query(
+        f"select order_date from analytics.fct_orders where order_id = '{moved_order}'"
+    ) == [(days[3],)]
+    assert warehouse.query(
+        "select count(*) from analytics.snap_order_status "
+        f"where order_id = '{deleted_order}' and dbt_valid_to is null"
+    ) == [(0,)]
+    repriced = warehouse.query(
+        "select count(*) from analytics.fct_order_items "
+        f"where product_sku = '{sold}' and product_price = 1.23"
+    )[0][0]
+    assert repriced > 0, "the late price should reach the items it applies to"
+    deletes = warehouse.query("select sum(rows_deleted) from analytics.delivery_accounting")
+    assert deletes == [(len(deleted_items) + 2,)]
+
+    # The same corrections delivered again the next day change nothing more.
+    for entity, rows in corrections.items():
+        write_correction(warehouse.landing, entity, days[4], rows)
+    plan.land(warehouse.landing, only=days[4])
+    warehouse.run(days[4], days[4], lookback_days=0)
+    rebuilt = make_warehouse(tmp_path / "rebuilt-2", landing=warehouse.landing, postgres=server)
+    rebuilt.run(None, None, full_refresh=True)
+    assert_equals_full_refresh(warehouse, rebuilt)

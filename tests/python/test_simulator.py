@@ -65,9 +65,14 @@ def _read(path: Path) -> tuple[list[str], list[tuple[str, ...]]]:
 
 
 def _files(landing: Path, entity: str) -> dict[date, list[tuple[str, ...]]]:
+    """Each day's rows in the declared columns; the deletes (and the optional marker) left out."""
     out = {}
     for path in sorted((landing / entity).glob("dt=*/part-0000.csv")):
-        out[date.fromisoformat(path.parent.name[3:])] = _read(path)[1]
+        header, rows = _read(path)
+        if layout.DELETE_MARKER in header:
+            marker = header.index(layout.DELETE_MARKER)
+            rows = [row[:marker] + row[marker + 1 :] for row in rows if row[marker] != "true"]
+        out[date.fromisoformat(path.parent.name[3:])] = rows
     return out
 
 
@@ -92,10 +97,20 @@ def test_same_seed_same_bytes_other_seed_differs(
 def test_layout_and_headers(plan: DeliveryPlan, landed: Path) -> None:
     tree = _tree(landed)
     assert set(tree) == {f"{e}/dt={d.isoformat()}/part-0000.csv" for e, d in plan.files}
+    deletes = 0
     for name, data in tree.items():
         entity = name.split("/")[0]
-        assert data.decode("utf-8").split("\n", 1)[0] == ",".join(COLUMNS[entity])
+        header, *lines = data.decode("utf-8").splitlines()
+        columns = list(COLUMNS[entity])
+        if layout.DELETE_MARKER in header.split(","):
+            # Only a file holding a delete carries the optional marker, before updated_at.
+            columns.insert(len(columns) - 1, layout.DELETE_MARKER)
+            marked = [line for line in lines if line.split(",")[-2] == "true"]
+            assert marked and entity in layout.DELETABLE
+            deletes += len(marked)
+        assert header == ",".join(columns)
         assert data.endswith(b"\n") and b"\r" not in data
+    assert deletes == sum(stats.deleted for stats in plan.stats.values()) > 0
     assert (landed / "products/dt=2018-09-01/part-0000.csv").exists()
     assert plan.delivery_dates == [START + timedelta(days=i) for i in range(DAYS)]
 
@@ -103,7 +118,11 @@ def test_layout_and_headers(plan: DeliveryPlan, landed: Path) -> None:
 def test_the_project_declares_what_the_simulator_delivers(plan: DeliveryPlan, landed: Path) -> None:
     """The source YAML is the contract the runner loads by: the simulator must keep to it."""
     tables = load_source_tables(PROJECT_DIR)
-    assert {t.name: t.columns for t in tables} == COLUMNS
+    # The delete marker is an optional column: only files holding a delete carry it.
+    assert {t.name: tuple(c for c in t.columns if c != t.delete_marker) for t in tables} == COLUMNS
+    assert {t.name for t in tables if t.delete_marker == layout.DELETE_MARKER} == set(
+        layout.DELETABLE
+    )
     assert {t.name: t.primary_key for t in tables} == KEYS
     scan = scan_landing_zone(landed, tables, today=LAST)
     assert scan.findings == []
@@ -138,7 +157,7 @@ def test_stats_match_what_was_delivered(plan: DeliveryPlan, landed: Path) -> Non
                 and not (entity == "orders" and _is_malformed(r))
             }
             malformed = [r for r in rows if entity == "orders" and _is_malformed(r)]
-            assert stats.rows == len(rows)
+            assert stats.rows == len(rows) + stats.deleted
             assert stats.duplicates_in_file == len(rows) - len(unique)
             assert stats.resent == len(resent)
             assert stats.late == len(late)

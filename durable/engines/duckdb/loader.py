@@ -92,6 +92,12 @@ class DuckDBRawTables:
                 f"create table if not exists {self.schema}.{quote(table.relation)} "
                 f"({raw_table_columns(table)})"
             )
+            if table.delete_marker:
+                # A table that started sending deletes after its raw table was made.
+                self.con.execute(
+                    f"alter table {self.schema}.{quote(table.relation)} "
+                    f"add column if not exists {quote(table.delete_marker)} varchar"
+                )
 
     def record_findings(self, findings: Sequence[Finding]) -> None:
         """The landing zone's other paths as of this load, replacing the last load's."""

@@ -123,6 +123,13 @@ class _RawTables:
                         "create table if not exists {} (" + raw_table_columns(table) + ")"
                     ).format(relation)
                 )
+                if table.delete_marker:
+                    # A table that started sending deletes after its raw table was made.
+                    cur.execute(
+                        sql.SQL("alter table {} add column if not exists {} text").format(
+                            relation, sql.Identifier(table.delete_marker)
+                        )
+                    )
                 cur.execute(
                     sql.SQL("create index if not exists {} on {} (_source_file)").format(
                         sql.Identifier(f"{table.relation}__source_file"), relation

@@ -1,7 +1,7 @@
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='delete+insert',
+        incremental_strategy='hash_delete_insert',
         unique_key='customer_id',
         post_hook="{{ durable.drop_withdrawn_versions(ref('base_jaffle__customers'), 'customer_id') }}",
     )
@@ -17,6 +17,7 @@ with renamed_customers as {{ durable.inline_cte() }} (
         _delivery_date,
         _row_number,
         _loaded_at,
+        _deleted,
         invalid_reason
     from {{ ref('base_jaffle__customers') }}
 ),
@@ -32,11 +33,13 @@ customers as (
         '_delivery_date',
         '_row_number',
         '_loaded_at',
+        '_deleted',
     ]) }}
 ),
 
 latest_customers as (
-    {{ durable.latest_version('customers', ['customer_id']) }}
+    {#- A key whose latest version is a delete has no row. -#}
+    {{ durable.latest_version('customers', ['customer_id'], deletes=true) }}
 ),
 
 final as (
@@ -47,7 +50,8 @@ final as (
         _source_file,
         _delivery_date,
         _row_number,
-        _loaded_at
+        _loaded_at,
+        _deleted
     from latest_customers
 )
 

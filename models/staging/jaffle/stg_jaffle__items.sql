@@ -19,6 +19,7 @@ with renamed_items as {{ durable.inline_cte() }} (
         _delivery_date,
         _row_number,
         _loaded_at,
+        _deleted,
         invalid_reason
     from {{ ref('base_jaffle__items') }}
 ),
@@ -35,11 +36,13 @@ items as (
         '_delivery_date',
         '_row_number',
         '_loaded_at',
+        '_deleted',
     ], key_hashed=true) }}
 ),
 
 latest_items as (
-    {{ durable.latest_version('items', ['order_item_id']) }}
+    {#- A key whose latest version is a delete has no row. -#}
+    {{ durable.latest_version('items', ['order_item_id'], deletes=true) }}
 ),
 
 final as (
@@ -52,6 +55,7 @@ final as (
         _delivery_date,
         _row_number,
         _loaded_at,
+        _deleted,
         {#- Find the items of the window's orders, and the kept versions of the day's items,
             without reading every id (macros/key_lookup.sql). #}
         {{ durable.key_hash('order_id') }} as _order_id_hash,

@@ -24,6 +24,7 @@ with renamed_orders as {{ durable.inline_cte() }} (
         _delivery_date,
         _row_number,
         _loaded_at,
+        _deleted,
         invalid_reason
     from {{ ref('base_jaffle__orders') }}
 ),
@@ -45,11 +46,13 @@ orders as (
         '_delivery_date',
         '_row_number',
         '_loaded_at',
+        '_deleted',
     ], key_hashed=true) }}
 ),
 
 latest_orders as (
-    {{ durable.latest_version('orders', ['order_id']) }}
+    {#- A key whose latest version is a delete has no row. -#}
+    {{ durable.latest_version('orders', ['order_id'], deletes=true) }}
 ),
 
 final as (
@@ -67,6 +70,7 @@ final as (
         _delivery_date,
         _row_number,
         _loaded_at,
+        _deleted,
         {#- Finds the window's orders, and the kept versions of the day's, without reading
             every id (macros/key_lookup.sql). #}
         {{ durable.key_hash('order_id') }} as _order_id_hash

@@ -107,11 +107,43 @@
             {%- do value_columns.append(name) -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- A source that sends deletes (`meta.durable.delete_marker`): the marker column, when
+        a file has it, says `true` for a delete of the row's key as of its event time; a delete
+        row needs its key and event time only. -#}
+    {%- set marker = (meta.get('durable') or {}).get('delete_marker') -%}
+    {%- set for_deletes_too = [] -%}
+    {%- for key in key_columns -%}{%- do for_deletes_too.append('missing key: ' ~ key) -%}{%- endfor -%}
+    {%- for condition, reason in malformed + impossible if reason.endswith(': ' ~ event_time)
+        or reason.startswith('impossible value: ' ~ event_time ~ ' ') -%}
+        {%- do for_deletes_too.append(reason) -%}
+    {%- endfor -%}
+    {%- if marker -%}
+        {%- set marker_text = "lower(nullif(trim(source." ~ marker ~ "), ''))" -%}
+        {%- set typed = typed | reject('equalto', "nullif(trim(source." ~ marker ~ "), '') as " ~ marker) | list -%}
+        {%- do typed.append("nullif(trim(source." ~ marker ~ "), '') as " ~ marker) -%}
+        {%- do typed.append('coalesce(' ~ marker_text ~ " = 'true', false) as " ~ durable.deleted_marker_column()) -%}
+        {%- do malformed.append((
+            'lower(' ~ marker ~ ") not in ('true', 'false')", 'malformed boolean: ' ~ marker
+        )) -%}
+        {%- do for_deletes_too.append('malformed boolean: ' ~ marker) -%}
+        {%- set value_columns = value_columns | reject('equalto', marker) | list
+            + [durable.deleted_marker_column()] -%}
+    {%- endif -%}
     {%- set row_checks = [] -%}
     {%- for check in meta.get('row_checks', []) -%}
         {%- do row_checks.append(('not (' ~ check['rule'] ~ ')', check['reason'])) -%}
     {%- endfor -%}
-    {%- set checks = missing + malformed + unknown + out_of_range + row_checks + impossible %}
+    {%- set checks = [] -%}
+    {%- for condition, reason in missing + malformed + unknown + out_of_range + row_checks
+        + impossible -%}
+        {%- if marker and reason not in for_deletes_too -%}
+            {%- do checks.append(
+                ('not ' ~ durable.deleted_marker_column() ~ ' and (' ~ condition ~ ')', reason)
+            ) -%}
+        {%- else -%}
+            {%- do checks.append((condition, reason)) -%}
+        {%- endif -%}
+    {%- endfor %}
 
 with source as {{ durable.inline_cte() }} (
     select * from {{ source_relation }}

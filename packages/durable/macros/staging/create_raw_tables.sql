@@ -24,6 +24,10 @@
             {%- for column in source.columns -%}
                 {%- do columns.append(adapter.quote(column) ~ ' ' ~ text) -%}
             {%- endfor -%}
+            {%- set marker = (durable.merged_meta(source).get('durable') or {}).get('delete_marker') -%}
+            {%- if marker and marker not in source.columns -%}
+                {%- do columns.append(adapter.quote(marker) ~ ' ' ~ text) -%}
+            {%- endif -%}
             {%- do statements.append(
                 'create table if not exists ' ~ source.relation_name ~ ' ('
                 ~ columns | join(', ') ~ ', _source_file ' ~ text ~ ', _delivery_date date, '

@@ -62,6 +62,17 @@
             invalid_reason is null
             and not {{ durable.loaded_after_target() }}
             and {{ key }} in (select withdrawn_keys.{{ key }} from withdrawn_keys)
+        {%- if durable.deleted_marker_column() in columns %}
+        union all
+        {#- A key deleted earlier has no kept version: its delete still outranks an older
+            version arriving late. Delete rows are few, and sit in few blocks. #}
+        select {{ column_list }} from {{ base_relation }}
+        where
+            invalid_reason is null
+            and {{ durable.deleted_marker_column() }}
+            and not {{ durable.loaded_after_target() }}
+            and {{ key }} in (select new_versions.{{ key }} from new_versions)
+        {%- endif %}
         union all
         select {{ column_list }} from {{ this }}
         where
@@ -81,10 +92,10 @@
 {% macro drop_withdrawn_versions(base_relation, key) -%}
     {#- post-hook of incremental staging models: re-ranking replaced every withdrawn version
         that had a successor; a kept version whose row is no longer a valid row of its file had
-        none, and goes. -#}
+        none, and goes, kept as a before image (window/before_images.sql) for the models
+        downstream. -#}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where {{ key }} in (
+        {%- set withdrawn_keys -%}
             select withdrawn.{{ key }}
             from ({{ durable.withdrawn_candidates() }}) as withdrawn
             left join (
@@ -106,7 +117,16 @@
                     and withdrawn._row_number = still_delivered._row_number
                     and withdrawn._loaded_at = still_delivered._loaded_at
             where still_delivered._source_file is null
-        )
+        {%- endset -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+            | map('lower') | list -%}
+        {{ durable.record_before_images(
+            this, columns,
+            'select ' ~ columns | join(', ') ~ ' from ' ~ this ~ ' where ' ~ key
+            ~ ' in (' ~ withdrawn_keys ~ ')',
+        ) }}
+        delete from {{ this }}
+        where {{ key }} in ({{ withdrawn_keys }})
     {%- else -%}
         select 1
     {%- endif -%}

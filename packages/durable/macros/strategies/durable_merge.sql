@@ -10,6 +10,10 @@
     - `_invocation_id`: the dbt invocation that last inserted or changed each row, set by the
       strategy (and by `durable.track_changes`, the post-hook, on a full build): the runner
       counts the rows each window changed by it.
+    - Rows the model recomputed (its `durable.changed_rows` CTEs say which: window/changed_rows.sql)
+      but no longer outputs are deleted: a key deleted or withdrawn upstream, an item whose order
+      left. The old version of every row updated or deleted is kept as a before image
+      (window/before_images.sql), for the models downstream.
     - A model whose columns no longer match its table never gets here: the package's
       `process_schema_changes` (overrides/schema_changes.sql) stops the run with one line
       instead of publishing a new column null on every earlier row. A full refresh
@@ -47,6 +51,29 @@
     {%- if not durable.has_column(target, tracker) %}
     alter table {{ target }} add column {{ tracker }} {{ dbt.type_string() }};
     {% endif %}
+    {%- set recomputed = durable.scratch_table(target.identifier ~ '__recomputed') %}
+    {%- set left = durable.recomputed_but_left(target, keys, source, recomputed) %}
+    {%- if left %}
+    drop table if exists {{ recomputed }};
+    create temporary table {{ recomputed }} as {{ durable.recomputed_keys_of_specs(keys) }};
+    {%- endif %}
+    {%- set old_rows -%}
+        select {{ quoted | join(', ') }} from {{ target }}
+        where {{ durable.key_in(target, keys, source) }}
+        except
+        select {{ quoted | join(', ') }} from {{ source }}
+        {%- if left %}
+        union all
+        select {{ quoted | join(', ') }} from {{ target }}
+        where {{ left }}
+        {%- endif %}
+    {%- endset %}
+    {{ durable.record_before_images(target, columns, old_rows) }}
+    {%- if left %}
+    delete from {{ target }}
+    where {{ left }};
+    drop table {{ recomputed }};
+    {%- endif %}
 
     merge into {{ target }} as target_rows
     using {{ source }} as source_rows
@@ -71,6 +98,30 @@
 {%- endmacro %}
 
 
+{% macro recomputed_but_left(target, keys, source, recomputed) -%}
+    {#- The condition on `target`'s rows the model recomputed (their keys in the table
+        `recomputed`, filled from `durable.recomputed_keys_of_specs`) but no longer outputs;
+        empty when the model has no `changed_rows` CTE on its unique key to say what it
+        recomputed. -#}
+    {%- if durable.recomputed_keys_of_specs(keys) -%}
+        {{ durable.key_in(target, keys, recomputed) }}
+        and not ({{ durable.key_in(target, keys, source) }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro recomputed_keys_of_specs(keys) -%}
+    {#- The keys the model's `changed_rows` CTEs recomputed, when they are all on its unique
+        key; empty otherwise. -#}
+    {%- set specs = durable.recomputed_specs() | selectattr('key') | list -%}
+    {%- if specs and specs | map(attribute='key') | map('join', ',') | unique | list
+        == [keys | join(',')] -%}
+        {%- for spec in specs %}{{ durable.recomputed_keys(spec) }}
+        {%- if not loop.last %} union {% endif %}{% endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro change_tracker_column() %}{{ return('_invocation_id') }}{% endmacro %}
 
 
@@ -84,7 +135,10 @@
 {% macro track_changes() %}
     {#- post-hook of every model (dbt_project.yml): after a full build of a `durable_merge`
         model, every row was written by this invocation; later merges set the column on the
-        rows they change. Other models: nothing. -#}
+        rows they change. Other models: nothing. A model built whole drops its before images
+        (window/before_images.sql). -#}
+    {%- set dropped = durable.drop_before_images() -%}
+    {%- if dropped -%}{%- do run_query(dropped) -%}{%- endif -%}
     {%- if not execute or model.config.materialized != 'incremental'
         or model.config.incremental_strategy != 'durable_merge' -%}
         {{ return('') }}

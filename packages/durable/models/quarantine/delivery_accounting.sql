@@ -4,7 +4,8 @@
     One row per file of the landing zone. For each delivery: rows delivered (CSV records,
     counted by the loader independently of the engine's reader) against rows loaded into the
     raw tables and rows quarantined; every row is one or the other, and a file quarantined
-    whole counts all its rows as quarantined.
+    whole counts all its rows as quarantined. A delete the source sent is a loaded row, also
+    counted in `rows_deleted`.
     Its test `every_delivered_row_is_accounted_for` checks it for every delivery.
     Files that are not deliveries (held until their day, or reported) are listed with their
     reason and no row counts, so nothing in the landing zone goes unseen.
@@ -43,6 +44,7 @@ deliveries as (
         landed_files.message as file_message,
         landed_files.rows_delivered,
         cast(coalesce(base_rows.rows_valid, 0) as bigint) as rows_loaded,
+        cast(coalesce(base_rows.rows_deleted, 0) as bigint) as rows_deleted,
         cast(
             case
                 when landed_files.status = 'quarantined' then landed_files.rows_delivered
@@ -67,6 +69,7 @@ other_files as (
         reason as file_message,
         cast(null as bigint) as rows_delivered,
         cast(null as bigint) as rows_loaded,
+        cast(null as bigint) as rows_deleted,
         cast(null as bigint) as rows_quarantined,
         cast(null as bigint) as rows_held,
         cast(null as bigint) as rows_in_raw

@@ -1,0 +1,103 @@
+{#
+    `durable.correct_snapshot(ref('stg_orders'))`, a snapshot's post-hook: what dbt's
+    timestamp strategy cannot see reaches the snapshot's current rows. dbt adds a version only
+    when a key's `updated_at` grows, and with its filtered query (the versions loaded since its
+    last run) it cannot tell a key that left from one that did not change. The staging model's
+    before images (window/before_images.sql) name every key whose row changed or left, so for
+    those keys only:
+
+    - a key no longer in the staging model (withdrawn, or deleted by the source) has its current
+      row ended, as dbt's `hard_deletes: invalidate` would, at the end of the run's window (the
+      same on every engine and every re-run; the current time when the run has no window);
+    - a key whose staging row differs from its current row without a newer `updated_at` (a
+      version withdrawn that falls back to the one before, a row corrected under the same
+      time) gets the staging row as its current row: the rows of versions from that time on
+      were never the key's latest version, and go.
+
+    The current rows are then the ones a snapshot built from scratch on the same deliveries
+    holds. Nothing to do when the staging model has no images. A staging view (small reference
+    data, no images) has its keys delivered in the window checked instead.
+#}
+{% macro correct_snapshot(relation) %}
+    {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
+    {%- set key = config.get('unique_key') -%}
+    {%- set updated_at = config.get('updated_at') -%}
+    {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
+    {%- if existing is not none and existing.is_view -%}
+        {#- A view has no before images, and is small reference data: the keys it shows a
+            version of delivered in the window (one re-sent under the same time included). -#}
+        {%- set images -%}
+            (select {{ key }} from {{ relation }}
+            where {{ durable.changed_in_window(updated_at, '_delivery_date') }}) as changed_keys
+        {%- endset -%}
+    {%- else -%}
+        {%- set images = durable.existing_before_images(relation) -%}
+    {%- endif -%}
+    {%- if images is none -%}{{ return('select 1') }}{%- endif -%}
+    {%- set columns = config.get('snapshot_table_column_names') or get_snapshot_table_column_names() -%}
+    {%- set snapshot_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- set shared = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') -%}
+        {%- if column in snapshot_columns -%}{%- do shared.append(column) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set shared_list = shared | join(', ') -%}
+    {%- set staged -%}
+        (select {{ shared_list }} from {{ relation }}
+        where {{ durable.key_in(relation, key, images) }}) as staged
+    {%- endset -%}
+    {%- set current_of_changed -%}
+        {{ columns.dbt_valid_to }} is null and {{ durable.key_in(this, key, images) }}
+    {%- endset -%}
+    {{ return(durable.correct_snapshot_sql(
+        key, updated_at, columns, shared_list, staged, current_of_changed
+    )) }}
+{% endmacro %}
+
+
+{% macro correct_snapshot_sql(key, updated_at, columns, shared_list, staged, current_of_changed) -%}
+    {%- set window = durable.window_vars() %}
+    update {{ this }}
+    set {{ columns.dbt_valid_to }} = {{ "cast('" ~ window['to_exclusive'] ~ "' as timestamp)"
+        if window is not none else snapshot_get_time() }}
+    where
+        {{ current_of_changed }}
+        and {{ key }} not in (select staged.{{ key }} from {{ staged }});
+
+    delete from {{ this }}
+    where ({{ key }}, {{ columns.dbt_valid_from }}) in (
+        select versions.{{ key }}, versions.{{ columns.dbt_valid_from }}
+        from {{ this }} as versions
+        inner join {{ staged }}
+            on versions.{{ key }} = staged.{{ key }}
+        where
+            versions.{{ key }} in (
+                select stale.{{ key }} from (
+                    select {{ shared_list }} from {{ this }}
+                    where {{ current_of_changed }}
+                    except
+                    select {{ shared_list }} from {{ staged }}
+                ) as stale
+            )
+            and versions.{{ columns.dbt_valid_from }} >= staged.{{ updated_at }}
+    );
+
+    insert into {{ this }} (
+        {{ shared_list }},
+        {{ columns.dbt_scd_id }},
+        {{ columns.dbt_updated_at }},
+        {{ columns.dbt_valid_from }},
+        {{ columns.dbt_valid_to }}
+    )
+    select
+        {{ shared_list }},
+        {{ snapshot_hash_arguments([key, updated_at]) }},
+        {{ updated_at }},
+        {{ updated_at }},
+        null
+    from {{ staged }}
+    where staged.{{ key }} not in (
+        select current_rows.{{ key }} from {{ this }} as current_rows
+        where {{ current_of_changed }}
+    )
+{%- endmacro %}
