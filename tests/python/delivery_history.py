@@ -30,6 +30,7 @@ CLEAN = Rates(
     product_price_changes=0,
     malformed_orders=0,
     returned=0,
+    deleted_orders=0,
 )
 # Short names in the story instead of uuids: "order o3" reads better than a 36-character id.
 PREFIX = {"orders": "o", "items": "i", "customers": "c", "stores": "s"}
