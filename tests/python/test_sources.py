@@ -190,8 +190,11 @@ def test_the_cli_runs_the_project_given_wherever_it_is_started(tmp_path: Path) -
     assert (root / "data" / "state" / "ledger.sqlite").exists(), "settings under the project"
 
 
-def test_each_landed_table_loads_into_its_own_raw_table(tmp_path: Path) -> None:
+def test_each_landed_table_loads_into_its_own_raw_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = project(tmp_path / "project", shop_source(), crm_source())
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(root))  # `make test` points it at this repository
     settings = Settings(project_dir=root, duckdb_path=tmp_path / "w.duckdb", raw_schema="raw")
     for path, text in (
         ("shop/2024-03-01/lines-0001.csv", "basket_id,line_no,changed_at\nb-1,1,2024-03-01\n"),
