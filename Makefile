@@ -8,7 +8,7 @@ SEED ?= 42
 
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: setup run test fuzz fuzz-histories clean
+.PHONY: setup setup-browser run test fuzz fuzz-histories clean
 
 # data/warehouse: where profiles.yml puts the DuckDB file, so a plain `dbt build` works too.
 setup: $(STAMP) dbt_packages/.installed
@@ -31,7 +31,7 @@ run: setup
 
 ## Everything a pull request must pass (what CI runs): lint, governance, slim CI, the test suite
 ## on every engine (DuckDB; PostgreSQL and Spark, which the suite starts itself).
-test: setup setup-spark lint slim-ci
+test: setup setup-spark setup-browser lint slim-ci
 	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 ## The landing-zone fuzz test with more examples than CI's 3 (FUZZ_EXAMPLES), from a random seed
@@ -58,6 +58,14 @@ fuzz-histories: setup
 
 clean:
 	rm -rf data target logs
+
+## Debian's Chromium, which the report's test opens the page in (tests/python/test_report.py).
+setup-browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "chromium not found: installing Debian's package"; \
+		$(SUDO) apt-get install -y --no-install-recommends chromium \
+		|| { $(SUDO) apt-get update && \
+		     $(SUDO) apt-get install -y --no-install-recommends chromium; }; }
 
 include ci.mk
 include spark.mk

@@ -21,7 +21,7 @@ def send_alert(command: str, payload: dict[str, object]) -> None:
         subprocess.run(
             command,
             shell=True,
-            input=json.dumps(payload, default=str),
+            input=json.dumps(payload, default=str) + "\n",  # one JSON document a line
             text=True,
             timeout=60,
             check=True,

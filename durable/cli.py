@@ -20,8 +20,11 @@ from rich.text import Text
 
 from durable.config import Settings
 from durable.errors import BadInput, ExitCode
+from durable.freshness import freshness_line
 from durable.ledger import WindowRow
-from durable.quarantine import export, quarantine
+from durable.overdue import overdue_line
+from durable.quarantine import export, quarantine, releases
+from durable.report import write_report
 from durable.rollback import rollback
 from durable.rollout import DELIVERIES, due_line, names_line, requested_rollout
 from durable.runner import Runner, as_failure
@@ -162,6 +165,9 @@ def status(
         out.print(Text(f"due: unknown ({report.due_error})"))
         return
     out.print(Text("due: " + due_line(report.due_dates, report.code_changes)))
+    out.print(Text("overdue: " + overdue_line(report.overdue)))
+    measured = next((w.freshness for w in report.windows if w.freshness), None)
+    out.print(Text("source freshness (last build): " + freshness_line(measured)))
     counts = report.landing_counts
     out.print("landing zone: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
     for entry in report.landing_files:
@@ -191,7 +197,28 @@ def _window_cell(w: WindowRow) -> str:
         return f"{w.kind}: {names_line(w.rebuilt)}" if w.rebuilt else w.kind
     start, end = w.window_start, w.window_end
     days = f"{start}" if start == end else f"{start}..{end}"
-    return days + (f" + code: {names_line(w.rebuilt)}" if w.rebuilt else "")
+    batch = f" (in {w.batch})" if w.batch else ""
+    return days + batch + (f" + code: {names_line(w.rebuilt)}" if w.rebuilt else "")
+
+
+@app.command("report")
+def report_command(
+    context: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Where to write the page (default: the state dir)."),
+    ] = None,
+) -> None:
+    """One self-contained HTML page of the pipeline's life: runs, windows, rows changed,
+    quarantine, overdue deliveries and verify results, as charts (opens with no server)."""
+    try:
+        settings = _settings(context)
+        written = write_report(settings, output or settings.state_dir / "report.html")
+    except Exception as error:  # noqa: BLE001 - one line, never a traceback
+        failure = as_failure(error)
+        err.print(f"[red]error[/red]: {escape(str(failure))}")
+        raise typer.Exit(int(failure.exit_code)) from None
+    out.print(Text(f"wrote {written}"))
 
 
 @app.command("rollback")
@@ -242,12 +269,13 @@ def quarantine_command(
             out.print(Text(f"exported {count} rows of {source_file} to {export_to}"))
             return
         report = quarantine(settings, source_file)
+        released = releases(settings)
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         failure = as_failure(error)
         err.print(Text(f"error: {failure}"))
         raise typer.Exit(int(failure.exit_code)) from None
     if as_json:
-        print(json.dumps(report.as_json(), indent=2))
+        print(json.dumps({**report.as_json(), "released": released}, indent=2))
         return
     table = Table(title="quarantine (delivery_accounting's numbers)")
     for column in ("source", "file", "day", "status", "reason", "rows"):
@@ -264,6 +292,13 @@ def quarantine_command(
             f"{report.accounted_held} held)"
         )
     )
+    for row in released[:10]:
+        out.print(
+            Text(
+                f"released by run {row['run_id']} ({row['window']}): {row['rows']} rows of "
+                f"{row['source_file']}"
+            )
+        )
 
 
 @app.command("verify")

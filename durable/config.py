@@ -37,6 +37,22 @@ def _env(variable: str, default: str) -> str:
     return os.environ.get(variable, default)
 
 
+def _float(variable: str, default: str) -> float:
+    """A numeric setting; a value that is not a number is bad input naming the variable."""
+    text = _env(variable, default)
+    try:
+        return float(text)
+    except ValueError:
+        raise BadInput(f"invalid {variable}={text!r}: expected a number") from None
+
+
+def _int(variable: str, default: str) -> int:
+    value = _float(variable, default)
+    if not value.is_integer():
+        raise BadInput(f"invalid {variable}={_env(variable, default)!r}: expected a whole number")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     # DURABLE_PROJECT_DIR (or `durable --project-dir`): the dbt project; the current directory.
@@ -61,27 +77,30 @@ class Settings:
     # DURABLE_STATE_DIR: the run ledger, the run lock and the production manifest.
     state_dir: Path = field(default_factory=lambda: _path("DURABLE_STATE_DIR", "data/state"))
     # DURABLE_LOCK_TIMEOUT: seconds a run waits for another to finish before giving up.
-    lock_timeout: float = field(default_factory=lambda: float(_env("DURABLE_LOCK_TIMEOUT", "60")))
+    lock_timeout: float = field(default_factory=lambda: _float("DURABLE_LOCK_TIMEOUT", "60"))
     # DURABLE_RETRY_ATTEMPTS / DURABLE_RETRY_MAX_SECONDS / DURABLE_RETRY_WAIT: transient faults.
-    retry_attempts: int = field(default_factory=lambda: int(_env("DURABLE_RETRY_ATTEMPTS", "5")))
+    retry_attempts: int = field(default_factory=lambda: _int("DURABLE_RETRY_ATTEMPTS", "5"))
     retry_max_seconds: float = field(
-        default_factory=lambda: float(_env("DURABLE_RETRY_MAX_SECONDS", "300"))
+        default_factory=lambda: _float("DURABLE_RETRY_MAX_SECONDS", "300")
     )
-    retry_wait: float = field(default_factory=lambda: float(_env("DURABLE_RETRY_WAIT", "1")))
+    retry_wait: float = field(default_factory=lambda: _float("DURABLE_RETRY_WAIT", "1"))
     # DURABLE_ALERT_COMMAND: a shell command that receives a JSON payload on stdin on failure.
     alert_command: str = field(default_factory=lambda: _env("DURABLE_ALERT_COMMAND", ""))
     # DURABLE_FUTURE_TOLERANCE_DAYS: a delivery dated later than today (UTC) plus this many days
     # is held, not loaded, until its day comes (durable/landing/zone.py).
     future_tolerance_days: int = field(
-        default_factory=lambda: int(_env("DURABLE_FUTURE_TOLERANCE_DAYS", "1"))
+        default_factory=lambda: _int("DURABLE_FUTURE_TOLERANCE_DAYS", "1")
     )
+    # DURABLE_BATCH_DAYS: at most this many consecutive due days are built together, in one
+    # audit copy and one dbt invocation, and published at once (a catch-up); 1 heals day by day.
+    batch_days: int = field(default_factory=lambda: _int("DURABLE_BATCH_DAYS", "31"))
     # DURABLE_BUILD_ALL=1: every window builds and tests the whole project, not only what its
     # deliveries feed and the project changed (durable/selection.py).
     build_all: bool = field(default_factory=lambda: _env("DURABLE_BUILD_ALL", "") == "1")
     # DURABLE_PG_HOST / _PORT / _USER / _PASSWORD / _DATABASE: the PostgreSQL target's server
     # (what `scripts/postgres.sh start` prints); read by profiles.yml and durable.engines.postgres.
     pg_host: str = field(default_factory=lambda: _env("DURABLE_PG_HOST", "127.0.0.1"))
-    pg_port: int = field(default_factory=lambda: int(_env("DURABLE_PG_PORT", "5432")))
+    pg_port: int = field(default_factory=lambda: _int("DURABLE_PG_PORT", "5432"))
     pg_user: str = field(default_factory=lambda: _env("DURABLE_PG_USER", "durable"))
     pg_password: str = field(default_factory=lambda: _env("DURABLE_PG_PASSWORD", ""))
     pg_database: str = field(default_factory=lambda: _env("DURABLE_PG_DATABASE", "durable"))
@@ -92,9 +111,7 @@ class Settings:
     )
     # DURABLE_KEEP_PUBLICATIONS: earlier states of production kept for `durable rollback`
     # (DuckDB: files beside production; PostgreSQL: schemas; Spark keeps one, the idle copy).
-    keep_publications: int = field(
-        default_factory=lambda: int(_env("DURABLE_KEEP_PUBLICATIONS", "3"))
-    )
+    keep_publications: int = field(default_factory=lambda: _int("DURABLE_KEEP_PUBLICATIONS", "3"))
     # DURABLE_SPARK_DIR: the Spark target's metastore and warehouse folder.
     spark_dir: Path = field(default_factory=lambda: _path("DURABLE_SPARK_DIR", "data/spark"))
 
@@ -107,6 +124,8 @@ class Settings:
         object.__setattr__(self, "profiles_dir", Path(self.profiles_dir).resolve())
         if self.duckdb_path == FROM_PROJECT:
             object.__setattr__(self, "duckdb_path", self._profile_duckdb_path())
+        if self.batch_days < 1:
+            raise BadInput(f"invalid DURABLE_BATCH_DAYS={self.batch_days}: 1 or more days")
         for name in PATH_SETTINGS:
             value = Path(getattr(self, name))
             if not value.is_absolute():

@@ -33,6 +33,7 @@ class NodeOutcome:
     message: str
     rows_affected: int | None
     execution_time: float
+    age_seconds: float | None = None  # `source freshness`: how long since the source last loaded
 
 
 @dataclass
@@ -144,6 +145,7 @@ def _invoke(
                 message=node_result.message or "",
                 rows_affected=response.get("rows_affected"),
                 execution_time=node_result.execution_time,
+                age_seconds=getattr(node_result, "age", None),
             )
         )
     return outcome

@@ -8,6 +8,8 @@ run's publication, which happens if the crash came after the atomic publish).
 A window row is a delivery window or a rollout of the code (durable/rollout.py): `kind` says
 which and why (`deliveries`, `code change`, `full refresh`), `rebuilt` what the code changed or
 the rollout named, `code_fingerprint` the code it built, which production runs once published.
+Each day of a delivery window has a row of its own; the days of a catch-up built together share
+their attempts, tests and rows changed, and `batch` names their window.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import socket
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 SCHEMA = """
@@ -50,7 +52,28 @@ create table if not exists windows (
     kind text not null default 'deliveries',  -- deliveries | code change | full refresh | rollback
     rebuilt text,                 -- json: models the code changed or the rollout named
     code_fingerprint text,        -- of the code built (durable/selection.py)
+    batch text,                   -- S..E: the days built and published with this one
+    freshness text,               -- json: source.table -> dbt source freshness status
     primary key (run_id, window_start, window_end)
+);
+create table if not exists overdue_alerts (  -- expected deliveries already alerted on as overdue
+    source text not null,
+    table_name text not null,
+    delivery_date text not null,
+    alerted_at text not null,
+    primary key (source, table_name, delivery_date)
+);
+create table if not exists quarantine_latest (  -- rows each file had held back at the last publish
+    source_file text primary key,
+    rows integer not null
+);
+create table if not exists quarantine_releases (  -- rows a publish let through that were held
+    run_id text not null,
+    window_start text not null,
+    window_end text not null,
+    source_file text not null,
+    rows integer not null,
+    released_at text not null
 );
 create table if not exists landing_findings (  -- held and reported paths already alerted on
     path text primary key,
@@ -81,8 +104,14 @@ ADDED_COLUMNS = {
     "kind": "text not null default 'deliveries'",
     "rebuilt": "text",
     "code_fingerprint": "text",
+    "batch": "text",
+    "freshness": "text",
 }
-JSON_COLUMNS = ("rows_changed", "rebuilt")
+JSON_COLUMNS = ("rows_changed", "rebuilt", "freshness")
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
 def now() -> str:
@@ -106,6 +135,8 @@ class WindowRow:
     kind: str = "deliveries"
     rebuilt: list[str] | None = None
     code_fingerprint: str | None = None
+    batch: str | None = None  # S..E: the window the day was built and published in
+    freshness: dict[str, str] | None = None  # source.table -> pass | warn | error | unknown
 
 
 class Ledger:
@@ -141,13 +172,22 @@ class Ledger:
         )
 
     def start_window(self, run_id: str, start: date, end: date, kind: str = "deliveries") -> None:
-        self.db.execute(
-            "insert into windows (run_id, window_start, window_end, started_at, state, kind) "
-            "values (?, ?, ?, ?, 'running', ?)",
-            (run_id, start.isoformat(), end.isoformat(), now(), kind),
+        """A row for each day of the window (a day retried alone after its batch failed takes
+        over the batch's row)."""
+        batch = None if start == end else f"{start}..{end}"
+        started = now()
+        self.db.executemany(
+            "insert or replace into windows (run_id, window_start, window_end, started_at, "
+            "state, kind, "
+            "batch) values (?, ?, ?, ?, 'running', ?, ?)",
+            [
+                (run_id, day.isoformat(), day.isoformat(), started, kind, batch)
+                for day in _days(start, end)
+            ],
         )
 
     def update_window(self, run_id: str, start: date, end: date, **fields: object) -> None:
+        """Set fields on the rows of the window's days."""
         for name in JSON_COLUMNS:
             if fields.get(name) is not None:
                 fields[name] = json.dumps(fields[name], sort_keys=True)
@@ -156,7 +196,7 @@ class Ledger:
         assignments = ", ".join(f"{name} = ?" for name in fields)
         self.db.execute(
             f"update windows set {assignments} "
-            "where run_id = ? and window_start = ? and window_end = ?",
+            "where run_id = ? and window_start >= ? and window_end <= ?",
             (*fields.values(), run_id, start.isoformat(), end.isoformat()),
         )
 
@@ -200,8 +240,8 @@ class Ledger:
         rows = self.db.execute(
             "select run_id, window_start, window_end, state, attempts, started_at, finished_at, "
             "rows_changed, tests_passed, tests_failed, failure, audit_path, kind, rebuilt, "
-            "code_fingerprint from windows "
-            "order by started_at desc limit ?",
+            "code_fingerprint, batch, freshness from windows "
+            "order by started_at desc, window_start desc limit ?",
             (limit,),
         ).fetchall()
         return [
@@ -221,6 +261,8 @@ class Ledger:
                 r[12],
                 json.loads(r[13]) if r[13] else None,
                 r[14],
+                r[15],
+                json.loads(r[16]) if r[16] else None,
             )
             for r in rows
         ]
@@ -246,6 +288,58 @@ class Ledger:
         )
         self.db.execute("commit")
         return new
+
+    def new_overdue(self, overdue: Iterable[tuple[str, str, date]]) -> set[tuple[str, str, date]]:
+        """Remember these overdue (source, table, day) deliveries; return those not alerted on
+        before, so each is alerted on once."""
+        current = set(overdue)
+        known = {
+            (source, table, date.fromisoformat(day))
+            for source, table, day in self.db.execute(
+                "select source, table_name, delivery_date from overdue_alerts"
+            )
+        }
+        new = current - known
+        self.db.executemany(
+            "insert into overdue_alerts values (?, ?, ?, ?)",
+            [(source, table, day.isoformat(), now()) for source, table, day in sorted(new)],
+        )
+        return new
+
+    def record_quarantine(
+        self, run_id: str, start: date, end: date, held: dict[str, int] | None
+    ) -> dict[str, int]:
+        """Keep what production holds back per file after a publish (None: unknown, as after
+        a rollback); return the rows each file had held at the last publish and no longer
+        holds: what this publish released."""
+        before = dict(self.db.execute("select source_file, rows from quarantine_latest"))
+        released = {
+            file: rows - (held or {}).get(file, 0)
+            for file, rows in before.items()
+            if held is not None and rows > held.get(file, 0)
+        }
+        self.db.execute("begin")
+        self.db.execute("delete from quarantine_latest")
+        self.db.executemany(
+            "insert into quarantine_latest values (?, ?)", sorted((held or {}).items())
+        )
+        self.db.executemany(
+            "insert into quarantine_releases values (?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, start.isoformat(), end.isoformat(), file, rows, now())
+                for file, rows in sorted(released.items())
+            ],
+        )
+        self.db.execute("commit")
+        return released
+
+    def releases(self, limit: int = 50) -> list[tuple[str, str, str, str, int, str]]:
+        """(run, window start, window end, file, rows released, when), newest first."""
+        return self.db.execute(
+            "select run_id, window_start, window_end, source_file, rows, released_at "
+            "from quarantine_releases order by released_at desc, source_file limit ?",
+            (limit,),
+        ).fetchall()
 
     def runs(self, limit: int = 20) -> list[tuple]:
         return self.db.execute(

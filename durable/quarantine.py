@@ -4,7 +4,8 @@ It reads the package's two models in production, never the raw files again: `qua
 (each rejected or held row, with its reason) and `delivery_accounting` (each file's rows
 delivered, loaded, quarantined, held), so its numbers are the accounting's. An export joins a
 file's quarantined rows to what was delivered (the raw table's text, or the unreadable line),
-so the team that sent it can fix the rows and send the file again.
+so the team that sent it can fix the rows and send the file again. After each publish the ledger
+keeps how many rows each file has held back, so a re-delivery shows what it released.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from durable.config import Settings
 from durable.engines import publisher_for
 from durable.engines.interface import Publisher
 from durable.errors import BadInput
+from durable.ledger import Ledger
 from durable.sources import load_source_tables
 
 SCHEMA_VERSION = 1
@@ -77,6 +79,36 @@ def quarantine(settings: Settings, source_file: str | None = None) -> Quarantine
         f"from {schema}.delivery_accounting{file_filter}"
     )
     return QuarantineReport(groups, int(quarantined), int(held))
+
+
+def releases(settings: Settings, limit: int = 50) -> list[dict[str, object]]:
+    """What re-deliveries (and late keys) released, newest first, from the ledger: the rows a
+    file had held back before a publish and no longer had after it."""
+    ledger = Ledger(settings.ledger_path)
+    try:
+        rows = ledger.releases(limit)
+    finally:
+        ledger.close()
+    return [
+        {
+            "run_id": run,
+            "window": start if start == end else f"{start}..{end}",
+            "source_file": file,
+            "rows": n,
+            "released_at": at,
+        }
+        for run, start, end, file, n, at in rows
+    ]
+
+
+def held_by_file(publisher: Publisher, schema: str) -> dict[str, int]:
+    """Rows production holds back (quarantined, a whole bad file's included, or held), per
+    delivered file: delivery_accounting's numbers."""
+    rows = publisher.read_production(
+        f"select source_file, rows_quarantined + rows_held from {schema}.delivery_accounting "
+        "where rows_quarantined + rows_held > 0"
+    )
+    return {str(file): int(n) for file, n in rows}
 
 
 def export(settings: Settings, source_file: str, path: Path) -> int:

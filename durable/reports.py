@@ -31,6 +31,7 @@ class WindowReport:
     files_digest: str | None = None  # of the files it was read from (durable/rollout.py)
     rollout: Rollout | None = None  # a build of the code, not of the window's deliveries
     rebuilt: list[str] = field(default_factory=list)  # what the code changed, or the rollout named
+    freshness: dict[str, str] = field(default_factory=dict)  # source.table -> dbt's status
 
     @property
     def tests_passed(self) -> int:

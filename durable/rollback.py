@@ -86,6 +86,8 @@ def _rollback(
     report.restored = state
     report.undone_runs = sorted(published - publisher.published_runs())
     report.undone_windows = ledger.mark_windows(report.undone_runs, ROLLED_BACK)
+    # What production holds back is the restored state's now: no release to count against it.
+    ledger.record_quarantine(report.rollback_id, today, today, None)
     ledger.update_window(
         report.rollback_id, today, today, state="published", rebuilt=report.undone_runs
     )

@@ -1,15 +1,17 @@
 """`durable run`: heal every due window through write-audit-publish, one window at a time.
 
-For each window: copy production to a private audit file, load the window's deliveries into it,
-`dbt build` there (the models, snapshots, contracts and tests that its deliveries and the project's
-changes reach: durable/selection.py), and publish by atomic rename only if everything passed.
+Consecutive due days are one window (durable/windows.py). For each window: copy production to a
+private audit file, load the window's deliveries into it, `dbt build` there (the models,
+snapshots, contracts and tests that its deliveries and the project's changes reach:
+durable/selection.py), and publish by atomic rename only if everything passed.
 Transient faults are retried with backoff; after one part-way through the DAG only the failed and
 skipped nodes run again (`dbt retry`). Deterministic faults stop the run at once with the node and
 the reason, call the alert hook, and leave production as it was.
 
 A delivered file that cannot be loaded is quarantined by the loader and the window goes on
 (unless its source says `on_bad_file: halt`); the alert hook hears of it once it is published.
-Paths of the landing zone that are not deliveries (held, reported) are alerted on once each.
+Paths of the landing zone that are not deliveries (held, reported), and expected deliveries that
+have not landed in time (durable/overdue.py), are alerted on once each (durable/notices.py).
 Whatever stops a run, the ledger marks it failed and the alert hook is called: a bug in the
 runner included, which is reported in one line like any other failure.
 """
@@ -27,21 +29,26 @@ from rich.console import Console
 from rich.markup import escape
 from tenacity import RetryCallState
 
-from durable import dbt, pipeline
+from durable import clock, dbt, pipeline
 from durable.alerts import send_alert
 from durable.config import Settings
 from durable.engines import engine_for
 from durable.errors import (
+    AuditFailed,
     BadInput,
+    BuildError,
     TransientExhausted,
 )
 from durable.failpoints import failpoint
+from durable.freshness import source_freshness
 from durable.landing.accounting import FileLoad, LoadReport
 from durable.landing.delivery import LandedFile
-from durable.landing.zone import Finding
 from durable.ledger import Ledger
 from durable.lock import run_lock
+from durable.notices import report_findings, report_overdue
+from durable.overdue import overdue_deliveries
 from durable.progress import NodeProgress
+from durable.quarantine import held_by_file
 from durable.reports import RunReport, WindowReport, as_failure, classify_failure
 from durable.retry import TransientError, is_transient, policy
 from durable.rollout import (
@@ -59,7 +66,7 @@ from durable.rollout import (
 )
 from durable.selection import build_arguments, code_fingerprint, record_unit_tests_passed
 from durable.sources import SourceTable, load_source_tables
-from durable.windows import due_dates, landing_zone
+from durable.windows import batched, days_of, due_dates, landing_zone
 
 console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 
@@ -106,10 +113,11 @@ class Runner:
             try:
                 self.tables = load_source_tables(self.settings.project_dir)
                 deliveries, findings = landing_zone(self.settings, self.tables)
-                self._report_findings(ledger, findings)
+                report_findings(ledger, findings, self._send)
+                overdue = overdue_deliveries(self.tables, deliveries, clock.now())
+                report_overdue(ledger, overdue, self._send)
                 for window in self._plan(deliveries, windows, full_refresh):
-                    report.windows.append(window)
-                    self._window(ledger, report.run_id, window)
+                    self._window_or_its_days(ledger, report, window)
             except Exception as error:  # noqa: BLE001 - the ledger must never say `running`
                 failure = as_failure(error)
                 ledger.finish_run(
@@ -124,25 +132,31 @@ class Runner:
         finally:
             ledger.close()
 
+    def _window_or_its_days(self, ledger: Ledger, report: RunReport, window: WindowReport) -> None:
+        """Build the window; if a window of several days fails for a reason that is not
+        transient (a bad delivery, a failed test), build its days one by one, so the days
+        before the bad one are published, as a day-by-day run would have."""
+        report.windows.append(window)
+        try:
+            self._window(ledger, report.run_id, window)
+        except (AuditFailed, BadInput, BuildError) as failure:
+            if window.start == window.end or window.rollout is not None:
+                raise
+            label = f"{window.start}..{window.end}"
+            console.print(
+                f"[yellow]batch {label} failed[/yellow] ({escape(str(failure))}): "
+                "building its days one by one"
+            )
+            report.windows.pop()
+            for day in days_of([(window.start, window.end)]):
+                report.windows.append(WindowReport(day, day))
+                self._window(ledger, report.run_id, report.windows[-1])
+
     def _settle_crashed(self, ledger: Ledger) -> None:
         crashed = ledger.settle_crashed(self._with_retries(self.publisher.published_runs))
         self._with_retries(self.publisher.discard_audit)  # a dead run's half-built copy
         for run_id in crashed:
             console.print(f"[yellow]settled run {run_id}[/yellow]: it died before finishing")
-
-    def _report_findings(self, ledger: Ledger, findings: list[Finding]) -> None:
-        """Warn of, and alert once on, each landing-zone path that is held or reported."""
-        current = [(f.path, f.status, f.reason) for f in findings]
-        for path, status, reason in ledger.new_findings(current):
-            console.print(f"[yellow]{status}[/yellow] {escape(path)}: {escape(reason)}")
-            self._send(
-                {
-                    "event": f"landing_file_{status}",
-                    "path": path,
-                    "status": status,
-                    "reason": reason,
-                }
-            )
 
     def _plan(
         self,
@@ -162,7 +176,8 @@ class Runner:
                 changes = due_code_changes(audit, self.settings.prod_state_dir)
                 rollout = Rollout(CODE_CHANGE, changes) if changes else None
         if rollout is None:
-            return [WindowReport(start, end) for start, end in windows or []]
+            days = days_of(windows or [])
+            return [WindowReport(s, e) for s, e in batched(days, self.settings.batch_days)]
         today = datetime.now(UTC).date()
         return [WindowReport(today, today, rollout=rollout, rebuilt=list(rollout.models))]
 
@@ -203,11 +218,13 @@ class Runner:
                 rows_changed=window.rows_changed,
                 rebuilt=window.rebuilt,
                 code_fingerprint=window.code_fingerprint,
+                freshness=window.freshness or None,
             )
             failpoint("publish:before")
-            self.publisher.publish(run_id, [(start, end)])
+            self.publisher.publish(run_id, [(day, day) for day in days_of([(start, end)])])
             ledger.update_window(run_id, start, end, state="published")
             self._save_production_state(window)
+            released = self._record_quarantine(ledger, run_id, start, end)
             quarantined = f", {len(window.quarantined)} quarantined" if window.quarantined else ""
             loaded = "" if rollout else f", {window.files_loaded} files loaded{quarantined}"
             console.print(
@@ -215,6 +232,11 @@ class Runner:
                 f"{window.tests_passed} tests passed, "
                 f"{sum(window.rows_changed.values())} rows changed{loaded}"
             )
+            if released:
+                console.print(
+                    f"[green]released[/green] {sum(released.values())} rows held back in "
+                    f"{escape(', '.join(released))}"
+                )
             self._note_older_rows(window)
             for bad in window.quarantined:
                 self._send(
@@ -283,9 +305,13 @@ class Runner:
             window.invocations.append(outcome.invocation_id)
         for node in outcome.nodes:
             window.nodes[node.unique_id] = node
-        if outcome.success:
-            return
-        classify_failure(outcome, label if window.rollout else f"window {label}")
+        if not outcome.success:
+            classify_failure(outcome, label if window.rollout else f"window {label}")
+        if window.rollout is None:
+            window.freshness = source_freshness(audit_settings, self.tables)
+            for name, status in window.freshness.items():
+                if status != "pass":
+                    console.print(f"[yellow]freshness[/yellow] {escape(name)}: {status}")
 
     def _load(self, window: WindowReport, audit_settings: Settings) -> LoadReport:
         """Load the landed files into the audit copy; report drift and set bad files aside."""
@@ -321,6 +347,17 @@ class Runner:
             fingerprint,
             by_delivery=self.publisher.copies_every_relation,
         )
+
+    def _record_quarantine(
+        self, ledger: Ledger, run_id: str, start: date, end: date
+    ) -> dict[str, int]:
+        """What production now holds back, per file, in the ledger; returns what the publish
+        released (rows a file had held back before and no longer has)."""
+        try:
+            held = held_by_file(self.publisher, self.settings.schema)
+        except Exception:  # noqa: BLE001 - published already; only the count is lost
+            held = None  # a project without the package's quarantine model
+        return ledger.record_quarantine(run_id, start, end, held)
 
     def _note_older_rows(self, window: WindowReport) -> None:
         """Changed incremental models built incrementally keep older rows as they were."""

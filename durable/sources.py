@@ -12,9 +12,11 @@ a source is an edit in the place analysts already look. The block says how files
         event_time: updated_at             # the column that dates a row's change
         drift_policy: {added: warn, dropped: error, renamed: error}
         on_bad_file: quarantine            # or halt
+        expected: {by: "06:00"}            # day D's files are due by 06:00 UTC on D + 1
 
 A table's own `meta` may set `primary_key` (a list of columns), `on_bad_file`, `drift_policy` and
-`event_time`; a column's `meta.type` is what its text must parse as. `meta: {durable:
+`event_time`, and its `meta.durable` may set `expected` (durable/overdue.py); a column's
+`meta.type` is what its text must parse as. `meta: {durable:
 {delete_marker: is_deleted}}` says the source also sends deletes: a file may carry that column
 (`true`: the key is deleted as of the row's event time), and a file without it is valid; the
 raw table always has it (docs/INCREMENTAL.md, "Deletes"). Each landed table loads into
@@ -36,9 +38,11 @@ from typing import Any, NoReturn
 import yaml
 
 from durable.errors import BadInput
+from durable.expected import Expected, parse_expected
 from durable.landing.pattern import LandingPattern, PatternError, compile_pattern
 
-SOURCE_KEYS = ("path", "format", "event_time", "drift_policy", "on_bad_file")
+SOURCE_KEYS = ("path", "format", "event_time", "drift_policy", "on_bad_file", "expected")
+TABLE_KEYS = ("delete_marker", "expected")
 FORMATS = ("csv",)
 DRIFT_KINDS = ("added", "dropped", "renamed")
 DRIFT_ACTIONS = ("error", "warn", "ignore")
@@ -68,6 +72,7 @@ class SourceTable:
     event_time: str | None = None
     # The optional column whose `true` marks a delete of the row's key (meta.durable.delete_marker).
     delete_marker: str | None = None
+    expected: Expected | None = None  # when each day's delivery is due (durable/overdue.py)
     format: str = "csv"
     yaml_file: str = field(default="", compare=False)  # where it is declared, for messages
 
@@ -167,6 +172,7 @@ class _Source:
         self.on_bad_file = self.choice(
             "meta.durable.on_bad_file", block.get("on_bad_file", "quarantine"), BAD_FILE_POLICIES
         )
+        self.expected = self.expectation("meta.durable.expected", block.get("expected"))
 
     def fail(self, problem: str, table: str | None = None) -> NoReturn:
         where = f"source {self.name!r}" + (f", table {table!r}" if table else "")
@@ -189,12 +195,24 @@ class _Source:
             self.choice(f"{what}.{kind}", action, DRIFT_ACTIONS, table)
         return {str(kind): str(action) for kind, action in value.items()}
 
-    def delete_marker(self, meta: dict[str, Any], table: str) -> str | None:
-        block = meta.get("durable")
-        if block is None:
+    def expectation(self, what: str, value: object, table: str = "") -> Expected | None:
+        if value is None:
             return None
-        if not isinstance(block, dict) or sorted(block) != ["delete_marker"]:
-            self.fail("meta.durable of a table may only set delete_marker", table)
+        try:
+            return parse_expected(value)
+        except ValueError as error:
+            self.fail(f"{what} {error}", table or None)
+
+    def table_block(self, meta: dict[str, Any], table: str) -> dict[str, Any]:
+        """A table's own `meta.durable`: what it may set of its own."""
+        block = meta.get("durable", {})
+        if not isinstance(block, dict) or not set(block) <= set(TABLE_KEYS):
+            self.fail(f"meta.durable of a table may only set {' and '.join(TABLE_KEYS)}", table)
+        return block
+
+    def delete_marker(self, block: dict[str, Any], table: str) -> str | None:
+        if "delete_marker" not in block:
+            return None
         marker = block["delete_marker"]
         if not isinstance(marker, str) or not PLAIN_COLUMN.fullmatch(marker):
             self.fail(f"meta.durable.delete_marker must be a column name, not {marker!r}", table)
@@ -233,7 +251,8 @@ class _Source:
         event_time = meta.get("event_time", self.block.get("event_time"))
         if event_time is not None and event_time not in names:
             self.fail(f"event_time {event_time!r} is not a column", name)
-        delete_marker = self.delete_marker(meta, name)
+        block = self.table_block(meta, name)
+        delete_marker = self.delete_marker(block, name)
         if delete_marker is not None and delete_marker not in names:
             names = (*names, delete_marker)
         try:
@@ -264,6 +283,9 @@ class _Source:
             pattern=pattern,
             event_time=event_time,
             delete_marker=delete_marker,
+            expected=self.expectation("meta.durable.expected", block["expected"], name)
+            if "expected" in block
+            else self.expected,
             format=self.format,
             yaml_file=self.yaml_file,
         )

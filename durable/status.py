@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from durable import clock
 from durable.config import Settings
 from durable.engines import publisher_for
 from durable.landing.delivery import LandedFile
 from durable.landing.zone import Finding
 from durable.ledger import Ledger, VerifyRow, WindowRow, verifications
+from durable.overdue import OverdueDelivery, overdue_deliveries
 from durable.rollout import CodeChanges, due_code_changes
 from durable.runner import as_failure
+from durable.sources import load_source_tables
 from durable.windows import due_dates, is_due, landing_zone
 
 SCHEMA_VERSION = 1
@@ -40,6 +43,7 @@ class StatusReport:
     due_error: str | None = None
     landing_counts: dict[str, int] = field(default_factory=dict)
     landing_files: list[LandingEntry] = field(default_factory=list)
+    overdue: list[OverdueDelivery] = field(default_factory=list)
 
 
 def gather(settings: Settings, limit: int) -> StatusReport:
@@ -53,7 +57,9 @@ def gather(settings: Settings, limit: int) -> StatusReport:
     try:
         publisher = publisher_for(settings)
         published = publisher.published_files()
-        deliveries, findings = landing_zone(settings)
+        tables = load_source_tables(settings.project_dir)
+        deliveries, findings = landing_zone(settings, tables)
+        report.overdue = overdue_deliveries(tables, deliveries, clock.now())
         report.code_changes = due_code_changes(publisher.audit_settings(), settings.prod_state_dir)
     except Exception as error:  # noqa: BLE001 - status must still show the ledger
         report.due_error = str(as_failure(error))
@@ -100,10 +106,23 @@ def as_json(report: StatusReport) -> dict[str, object]:
         "due_error": report.due_error,
         "windows": [_window(w) for w in report.windows],
         "last_verify": asdict(report.last_verify) if report.last_verify else None,
+        "overdue": [_overdue(o) for o in report.overdue],
+        # dbt's source freshness as the newest window measured it (source.table -> status).
+        "freshness": next((w.freshness for w in report.windows if w.freshness), None),
         "landing_zone": {
             "counts": report.landing_counts,
             "files": [asdict(entry) for entry in report.landing_files],
         },
+    }
+
+
+def _overdue(late: OverdueDelivery) -> dict[str, object]:
+    return {
+        "source": late.source,
+        "table": late.table,
+        "delivery_date": str(late.day),
+        "due_at": late.due_at.isoformat(),
+        "hours_late": round(late.late_by.total_seconds() / 3600, 1),
     }
 
 

@@ -3,7 +3,9 @@
 A delivery is due when production does not hold it as landed (loaded or quarantined): a new day
 since the last publish, a day that was skipped, or a file that landed (or was replaced) after its
 day was published. Held and reported files (durable/landing/zone.py) are never due.
-Each due delivery date becomes a one-day window, oldest first.
+Due dates that follow one another are built together as one window (a catch-up after an
+outage costs one audit copy, one dbt start-up and one test run, not one per day), at most
+`DURABLE_BATCH_DAYS` days each, oldest first; the ledger still has a row for every day.
 """
 
 from __future__ import annotations
@@ -43,6 +45,29 @@ def is_due(landed: LandedFile, published: dict[str, tuple]) -> bool:
 def due_dates(deliveries: list[LandedFile], published: dict[str, tuple]) -> list[date]:
     """Delivery dates with a file production does not hold as landed."""
     return sorted({landed.delivery_date for landed in deliveries if is_due(landed, published)})
+
+
+def batched(days: Sequence[date], most: int) -> list[tuple[date, date]]:
+    """Windows of consecutive days, at most `most` days each, oldest first: a day missing from
+    `days` ends a window, so no day that is not due is rebuilt."""
+    windows: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if windows:
+            start, end = windows[-1]
+            if day == end + timedelta(days=1) and (day - start).days < most:
+                windows[-1] = (start, day)
+                continue
+        windows.append((day, day))
+    return windows
+
+
+def days_of(windows: Sequence[tuple[date, date]]) -> list[date]:
+    """Every day the windows cover."""
+    return [
+        start + timedelta(days=offset)
+        for start, end in windows
+        for offset in range((end - start).days + 1)
+    ]
 
 
 def parse_day(text: str, name: str) -> date:

@@ -9,6 +9,7 @@ is due.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date, timedelta
@@ -57,6 +58,9 @@ def main(
             day = first_day + timedelta(days=offset)
             status.update(f"day {offset + 1}/{days}: {day}")
             plan.land(settings.landing_dir, only=day)
+            # The job runs as it would have then: at 05:00 UTC the next morning, before the
+            # day's deliveries are due (an expected one missing then is overdue).
+            os.environ["DURABLE_NOW"] = f"{day + timedelta(days=1)}T05:00:00+00:00"
             report = runner.run()
             if report.exit_code != ExitCode.OK:
                 console.print(f"[red]{report.exit_code.name.lower()}[/red]: {report.failure}")

@@ -22,9 +22,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from durable import clock
 from durable.landing.delivery import LandedFile
 from durable.landing.pattern import LandingPattern, Segment
 from durable.sources import SourceTable
@@ -48,7 +49,7 @@ class LandingScan:
 
 
 def today_utc() -> date:
-    return datetime.now(UTC).date()
+    return clock.now().date()
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:

@@ -62,6 +62,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         DURABLE_RETRY_WAIT=str(settings.retry_wait),
         DURABLE_PROJECT_DIR=str(settings.project_dir),
         DURABLE_ALERT_COMMAND=settings.alert_command,
+        DURABLE_BATCH_DAYS=str(settings.batch_days),
     )
     env.update(extra)
     return env
@@ -109,13 +110,14 @@ def small_plan(jafgen_cache: Path) -> DeliveryPlan:
 
 @pytest.fixture(scope="module")
 def clean_states(small_plan: DeliveryPlan, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    """Production after each of the first three windows of an undisturbed run."""
-    settings = settings_for(tmp_path_factory.mktemp("clean"))
+    """Production after each window of an undisturbed run of the first three days, two days
+    at most per window: a catch-up of days 1-2 built together, then day 3."""
+    settings = settings_for(tmp_path_factory.mktemp("clean"), batch_days=2)
     days = small_plan.delivery_dates[:3]
     small_plan.land(settings.landing_dir, through=days[-1])
     states = []
-    for day in days:
-        report = Runner(settings, progress="quiet").run([(day, day)])
+    for window in [(days[0], days[1]), (days[2], days[2])]:
+        report = Runner(settings, progress="quiet").run([window])
         assert report.exit_code == ExitCode.OK, report.failure
         states.append(production(settings))
     return states
@@ -133,7 +135,7 @@ KILL_POINTS = [
     {"DURABLE_FAILPOINT": "publish:before"},
     {"DURABLE_FAILPOINT": "publish:before-rename"},
     {"DURABLE_KILL_AFTER_NODES": "118"},
-    {"DURABLE_FAILPOINT": "publish:after-rename"},  # day 1 is published, the run dies after
+    {"DURABLE_FAILPOINT": "publish:after-rename"},  # days 1-2 are published, the run dies after
     {"DURABLE_KILL_AFTER_NODES": "3"},
     {"DURABLE_KILL_AFTER_NODES": "45"},
     {"DURABLE_FAILPOINT": "load:after-file"},
@@ -141,9 +143,7 @@ KILL_POINTS = [
     {"DURABLE_KILL_AFTER_NODES": "110"},
     {"DURABLE_FAILPOINT": "publish:before-rename"},
     {"DURABLE_KILL_AFTER_NODES": "122"},
-    {"DURABLE_FAILPOINT": "publish:after-rename"},  # day 2 is published, the run dies after
-    {"DURABLE_KILL_AFTER_NODES": "20"},
-    {"DURABLE_FAILPOINT": "publish:before"},
+    {"DURABLE_FAILPOINT": "publish:after-rename"},  # day 3 is published, the run dies after
 ]
 
 READER = """
@@ -177,7 +177,7 @@ while True:
 def test_killed_anywhere_production_is_always_a_clean_state(
     small_plan: DeliveryPlan, clean_states: list[dict], tmp_path: Path
 ) -> None:
-    settings = settings_for(tmp_path)
+    settings = settings_for(tmp_path, batch_days=2)
     days = small_plan.delivery_dates[:3]
     small_plan.land(settings.landing_dir, through=days[-1])
     states = [json.loads(json.dumps(s)) for s in clean_states]  # tuples become lists, as on disk
@@ -223,6 +223,8 @@ def test_killed_anywhere_production_is_always_a_clean_state(
     assert not [w for w in windows if w.state == "running"]
     published = sorted(w.window_start for w in windows if w.state == "published")
     assert published == days, "each day is published exactly once, in order"
+    batches = {w.batch for w in windows if w.state == "published"}
+    assert batches == {f"{days[0]}..{days[1]}", None}, "days 1-2 were built together"
     leftovers = list((settings.duckdb_path.parent / "_audit").glob("*"))
     assert leftovers == [], "crashed runs' audit copies are cleaned up"
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
@@ -415,12 +417,24 @@ def test_missing_days_and_late_files_heal_themselves(
     days = small_plan.delivery_dates[:5]
     small_plan.land(settings.landing_dir, only=days[0])
     assert Runner(settings, progress="quiet").run().exit_code == ExitCode.OK
-    # Three days land while nothing runs, then a bare run catches up, oldest first.
+    # Three days land while nothing runs, then a bare run catches up: one window, one audit
+    # copy and one build for the three, and a ledger row for each day.
     for day in days[1:4]:
         small_plan.land(settings.landing_dir, only=day)
     report = Runner(settings, progress="quiet").run()
     assert report.exit_code == ExitCode.OK, report.failure
-    assert [w.start for w in report.windows] == days[1:4]
+    assert [(w.start, w.end) for w in report.windows] == [(days[1], days[3])]
+    ledger = Ledger(settings.ledger_path)
+    try:
+        rows = [w for w in ledger.windows(10) if w.run_id == report.run_id]
+    finally:
+        ledger.close()
+    assert sorted(w.window_start for w in rows) == days[1:4]
+    assert {(w.state, w.batch) for w in rows} == {("published", f"{days[1]}..{days[3]}")}
+    caught_up = production(settings)
+    again = Runner(settings, progress="quiet").run()
+    assert (again.exit_code, again.windows) == (ExitCode.OK, []), "nothing is due twice"
+    assert production(settings) == caught_up
 
     # A late file for an already published day makes that day run again.
     late_day = days[2]

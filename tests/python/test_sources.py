@@ -139,6 +139,9 @@ def test_a_file_that_drops_part_of_a_composite_key_is_rejected_whatever_the_poli
         ({"path": "shop/{day}/{date}.csv"}, "unknown placeholder '{day}'"),
         ({"path": "../{table}/{date}.csv"}, "has an empty, '.' or '..' segment"),
         ({"event_time": "updated_at"}, "table 'lines': event_time 'updated_at' is not a column"),
+        ({"expected": {"by": "6am"}}, "meta.durable.expected by is '6am'; expected a UTC time"),
+        ({"expected": "06:00"}, "meta.durable.expected must be a mapping with `by`"),
+        ({"expected": {"by": "06:00", "days_after": -1}}, "days_after is -1"),
     ],
 )
 def test_a_wrong_declaration_is_one_line_naming_the_file_and_the_source(
