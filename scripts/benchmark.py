@@ -41,8 +41,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench.catchup import CatchUp  # noqa: E402
 from bench.report import CHART, PAGE, write_report  # noqa: E402
-from bench.run import run_benchmark  # noqa: E402
+from bench.run import run_benchmark, run_catchup_only  # noqa: E402
 from bench.steps import run_step  # noqa: E402
 from bench.summary import table_text  # noqa: E402
 
@@ -90,11 +91,26 @@ def main(
     docs: str = typer.Option(str(PAGE), help="Report to write."),
     chart: str = typer.Option(str(CHART), help="Chart to draw."),
     report_only: bool = typer.Option(False, help="Only re-write the page from results.json."),
+    catchup_days: int = typer.Option(
+        365, help="Days of the catch-up's history (30 missing days follow it)."
+    ),
+    catchup_scale: int = typer.Option(8, help="Scale of the catch-up's history."),
+    only_catchup: bool = typer.Option(False, help="Measure the catch-up alone; write its part."),
 ) -> None:
     """Measure full refresh, incremental, floor, runner overhead, MERGE and memory."""
     if report_only:  # re-render the page and the chart from the last run's figures
         results = json.loads((Path(workdir) / "results.json").read_text())
         print(table_text(write_report(results, Path(docs), Path(chart))))
+        return
+    if only_catchup:
+        run_catchup_only(
+            Path(workdir),
+            CatchUp(catchup_days, catchup_scale),
+            repeats,
+            memory_limit,
+            threads,
+            Path(docs),
+        )
         return
     run_benchmark(
         Path(workdir),
@@ -110,6 +126,7 @@ def main(
         full_repeats=full_repeats,
         rundir=Path(rundir) if rundir else None,
         warm_up=warm_up,
+        catchup=CatchUp(catchup_days, catchup_scale),
     )
 
 

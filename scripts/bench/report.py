@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .catchup import catchup_section
 from .chart import draw_chart
 from .findings import targets_section, time_now_section
 from .summary import summarize
@@ -81,7 +82,14 @@ def write_report(
         "targets": targets_section(summary, results),
         "time-now": time_now_section(summary, results),
     }
+    if "catchup" in results:
+        sections["catch-up"] = catchup_section(results["catchup"])
+    write_sections(sections, docs, template)
+    return summary
+
+
+def write_sections(sections: dict[str, list[str]], docs: Path, template: Path = PAGE) -> None:
+    """Rewrite these generated parts of `docs` (a new page starts from `template`)."""
     page = (docs if docs.exists() else template).read_text()
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(replace_sections(page, sections))
-    return summary

@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 
+from .catchup import CatchUp, catchup_section, measure_catchup
 from .history import History, Plan, count_rows, plan_deliveries, prepare
 from .machine import load_average, machine
 from .measure import (
@@ -26,7 +27,7 @@ from .measure import (
     measure,
     warm_up_steps,
 )
-from .report import write_report
+from .report import write_report, write_sections
 from .steps import MERGE_PARENTS
 from .summary import table_text
 from .warehouse import copy_database
@@ -114,6 +115,36 @@ def _growth_point(
     return point
 
 
+def step_settings(memory_limit: str, threads: int) -> None:
+    """Every step's process reads these: the same DuckDB and dbt settings for all of them."""
+    os.environ["DURABLE_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    os.environ["DURABLE_DUCKDB_THREADS"] = str(threads)
+    os.environ["DBT_THREADS"] = str(threads)
+
+
+def run_catchup_only(
+    workdir: Path,
+    catchup: CatchUp,
+    repeats: int,
+    memory_limit: str,
+    threads: int,
+    docs: Path,
+    log: Log = print,
+) -> dict[str, Any]:
+    """The catch-up alone: its part of the page, and its figures added to the last results."""
+    step_settings(memory_limit, threads)
+    workdir.mkdir(parents=True, exist_ok=True)
+    measured = measure_catchup(workdir, catchup, repeats, log)
+    write_sections({"catch-up": catchup_section(measured)}, docs)
+    saved = workdir / "results.json"
+    if saved.exists():
+        results = json.loads(saved.read_text())
+        results["catchup"] = measured
+        saved.write_text(json.dumps(results, indent=1, default=str))
+    log("\n".join(catchup_section(measured)))
+    return measured
+
+
 def run_benchmark(
     workdir: Path,
     days: int,
@@ -129,12 +160,11 @@ def run_benchmark(
     full_repeats: int | None = None,
     rundir: Path | None = None,
     warm_up: bool = True,
+    catchup: CatchUp | None = None,
 ) -> dict[str, Any]:
+    """Everything; `catchup`: the catch-up's history, when it is measured (bench/catchup.py)."""
     full_repeats = repeats if full_repeats is None else max(1, min(full_repeats, repeats))
-    # Every step's process reads these: the same DuckDB and dbt settings for all of them.
-    os.environ["DURABLE_DUCKDB_MEMORY_LIMIT"] = memory_limit
-    os.environ["DURABLE_DUCKDB_THREADS"] = str(threads)
-    os.environ["DBT_THREADS"] = str(threads)
+    step_settings(memory_limit, threads)
     workdir.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     load_at_start = load_average()
@@ -163,6 +193,9 @@ def run_benchmark(
         else:
             point = _growth_point(plan, base, factor, new_day, workdir, growth_repeats, rundir, log)
         results["growth"].append(point)
+
+    if catchup is not None:
+        results["catchup"] = measure_catchup(workdir, catchup, repeats, log)
 
     results["machine"] = machine(memory_limit, threads, history.work.parent)
     methods = sorted({str(r.get("copy_method")) for r in runs["runner"]})

@@ -237,6 +237,35 @@ def step_merge_raw(settings: Settings, day: date, workdir: Path) -> dict[str, An
     }
 
 
+def _heal(settings: Settings, windows: list[tuple[date, date]] | None) -> dict[str, Any]:
+    """One runner run of these windows, or of every due one (None), as `durable run` makes it."""
+    from durable.errors import ExitCode
+    from durable.runner import Runner
+
+    began = time.perf_counter()
+    report = Runner(settings, progress="quiet").run(windows)
+    seconds = time.perf_counter() - began
+    if report.exit_code != ExitCode.OK:
+        raise SystemExit(f"runner failed ({report.exit_code.name}): {report.failure}")
+    return {
+        "seconds": seconds,
+        "windows": [
+            f"{w.start}..{w.end}" if w.end != w.start else f"{w.start}" for w in report.windows
+        ],
+        "tests_passed": sum(w.tests_passed for w in report.windows),
+    }
+
+
+def step_catchup_day(settings: Settings, day: date, workdir: Path) -> dict[str, Any]:
+    """The runner on one missing day: `durable run --date <day>`."""
+    return _heal(settings, [(day, day)])
+
+
+def step_catchup(settings: Settings, day: date, workdir: Path) -> dict[str, Any]:
+    """A bare `durable run`: it finds every missing day due and heals them."""
+    return _heal(settings, None)
+
+
 STEPS: dict[str, Step] = {
     "full_refresh": step_full_refresh,
     "plain": step_plain,
@@ -245,6 +274,8 @@ STEPS: dict[str, Step] = {
     "runner": step_runner,
     "merge_dbt": step_merge_dbt,
     "merge_raw": step_merge_raw,
+    "catchup_day": step_catchup_day,
+    "catchup": step_catchup,
 }
 
 

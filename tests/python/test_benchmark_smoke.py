@@ -40,6 +40,7 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
         monkeypatch.delenv(name)
     benchmark = _benchmark_module()
     from bench import machine, measure
+    from bench.catchup import CatchUp
     from bench.summary import REFLINKED_PLAIN
 
     docs, chart = tmp_path / "BENCHMARKS.md", tmp_path / "chart.png"
@@ -56,6 +57,7 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
         chart=chart,
         log=lambda _: None,
         rundir=tmp_path / "run",  # the measured warehouse files, apart from the cached data
+        catchup=CatchUp(days=2, scale=2, missing=3),
     )
     summary = outcome["summary"]
     names = [ratio["name"] for ratio in summary["ratios"]]
@@ -88,6 +90,12 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
     assert REFLINKED_PLAIN in text
     assert "one discarded run of each dbt step" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The catch-up: the missing days healed by one bare run as one window, against one day.
+    catchup = outcome["results"]["catchup"]
+    first, last = catchup["missing"]
+    assert [run["windows"] for run in catchup["runs"]["catch-up"]] == [[f"{first}..{last}"]]
+    assert [run["windows"] for run in catchup["runs"]["one day"]] == [[first]]
+    assert "| 3 days / one day |" in text and "Not measured yet" not in text
 
 
 def test_growth_table_lists_the_nodes_that_grow_most_with_the_history() -> None:
