@@ -120,6 +120,9 @@ def step_settings(memory_limit: str, threads: int) -> None:
     os.environ["DURABLE_DUCKDB_MEMORY_LIMIT"] = memory_limit
     os.environ["DURABLE_DUCKDB_THREADS"] = str(threads)
     os.environ["DBT_THREADS"] = str(threads)
+    # No earlier states kept for rollback: on a filesystem without reflinks each is a whole
+    # warehouse file, and dozens of measured publishes would fill the disk (a link costs no time).
+    os.environ["DURABLE_KEEP_PUBLICATIONS"] = "0"
 
 
 def run_catchup_only(
