@@ -127,7 +127,7 @@ def windows_figure(windows: list[WindowRow]) -> go.Figure | None:
                 y=[w.attempts for w in chosen],
                 name=state,
                 marker_color=COLOURS.get(state, "#455a64"),
-                text=[
+                hovertext=[
                     f"run {w.run_id}, {w.tests_passed or 0} tests passed, "
                     f"{w.tests_failed or 0} failed"
                     + (f"<br>{w.failure[:120]}" if w.failure else "")
