@@ -31,6 +31,7 @@ from durable.errors import ExitCode
 from durable.ledger import Ledger
 from durable.pipeline import process_window
 from durable.runner import Runner
+from durable.windows import days_of
 
 pytestmark = pytest.mark.slow
 EXAMPLE_DIR = PROJECT_DIR / "examples" / "bikeshare"
@@ -99,14 +100,15 @@ class Daily:
 
 @pytest.fixture(scope="module")
 def daily(tmp_path_factory: pytest.TempPathFactory) -> Daily:
-    """Four days landed, then one `durable run`: it finds them due and publishes them one by one."""
+    """Four days landed, then one `durable run`: it finds them all due and catches up in one
+    batched window, as it would on any project."""
     installed = dbtRunner().invoke(["--quiet", "deps", "--project-dir", str(EXAMPLE_DIR)])
     assert installed.success, installed.exception
     settings = settings_for(tmp_path_factory.mktemp("bikeshare"))
     days = deliveries.land(settings.landing_dir)
     report = Runner(settings, progress="quiet").run()
     assert report.exit_code == ExitCode.OK, report.failure
-    assert [w.start for w in report.windows] == days
+    assert days_of([(w.start, w.end) for w in report.windows]) == days
     return Daily(settings, days)
 
 
