@@ -16,8 +16,6 @@ with order_items as (
             'product_sku': {
                 'versions': ref('int_product_prices_versioned'),
                 'during': 'ordered_at',
-                'valid_from': 'case when is_first_price then null else valid_from end',
-                'valid_to': 'valid_to',
             },
         },
     ) }}
@@ -48,7 +46,7 @@ items_with_orders as (
 ),
 
 priced_items as (
-    {#- The price valid when the order was placed; the first known price for older orders. -#}
+    {#- The price valid when the order was placed (the first known price for older orders). -#}
     select
         items_with_orders.*,
         product_prices.price_cents
@@ -56,17 +54,12 @@ priced_items as (
     inner join product_prices
         on items_with_orders.product_sku = product_prices.product_sku
             and (
-                (
-                    items_with_orders.ordered_at >= product_prices.valid_from
-                    and (
-                        items_with_orders.ordered_at < product_prices.valid_to
-                        or product_prices.valid_to is null
-                    )
-                )
-                or (
-                    product_prices.is_first_price
-                    and items_with_orders.ordered_at < product_prices.valid_from
-                )
+                items_with_orders.ordered_at >= product_prices.valid_from
+                or product_prices.valid_from is null
+            )
+            and (
+                items_with_orders.ordered_at < product_prices.valid_to
+                or product_prices.valid_to is null
             )
 ),
 

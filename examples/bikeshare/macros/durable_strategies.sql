@@ -6,6 +6,10 @@
     {{ return(durable.get_incremental_durable_merge_sql(arg_dict)) }}
 {% endmacro %}
 
+{% macro get_incremental_durable_sync_sql(arg_dict) %}
+    {{ return(durable.get_incremental_durable_sync_sql(arg_dict)) }}
+{% endmacro %}
+
 {% macro get_incremental_hash_delete_insert_sql(arg_dict) %}
     {{ return(durable.get_incremental_hash_delete_insert_sql(arg_dict)) }}
 {% endmacro %}

@@ -23,7 +23,7 @@
     {{ return(adapter.dispatch('durable_merge_sql', 'durable')(arg_dict)) }}
 {% endmacro %}
 
-{% macro default__durable_merge_sql(arg_dict) -%}
+{% macro default__durable_merge_sql(arg_dict, whole_output=false) -%}
     {%- set target, source = arg_dict['target_relation'], arg_dict['temp_relation'] -%}
     {%- set raw_key = arg_dict['unique_key'] -%}
     {%- set keys = [raw_key] if raw_key is string else raw_key -%}
@@ -35,7 +35,6 @@
         | reject('equalto', tracker) | list -%}
     {%- set quoted = [] -%}
     {%- for column in columns -%}{%- do quoted.append(adapter.quote(column)) -%}{%- endfor -%}
-    {%- set tracker = durable.change_tracker_column() -%}
     {%- set conditions = [] -%}
     {%- for key in keys -%}
         {%- do conditions.append('target_rows.' ~ key ~ ' = source_rows.' ~ key) -%}
@@ -52,8 +51,13 @@
     alter table {{ target }} add column {{ tracker }} {{ dbt.type_string() }};
     {% endif %}
     {%- set recomputed = durable.scratch_table(target.identifier ~ '__recomputed') %}
+    {%- if whole_output %}
+    {%- set left = 'not (' ~ durable.key_in(target, keys, source) ~ ')' %}
+    {%- else %}
     {%- set left = durable.recomputed_but_left(target, keys, source, recomputed) %}
-    {%- if left %}
+    {%- endif %}
+    {%- set scratch = left and not whole_output %}
+    {%- if scratch %}
     drop table if exists {{ recomputed }};
     create temporary table {{ recomputed }} as {{ durable.recomputed_keys_of_specs(keys) }};
     {%- endif %}
@@ -72,6 +76,8 @@
     {%- if left %}
     delete from {{ target }}
     where {{ left }};
+    {%- endif %}
+    {%- if scratch %}
     drop table {{ recomputed }};
     {%- endif %}
 
@@ -95,6 +101,23 @@
         {%- endfor %}
         '{{ invocation_id }}'
     )
+{%- endmacro %}
+
+
+{#
+    Incremental strategy `durable_sync`: `durable_merge` for a small model that outputs all its
+    rows every run (the versions of a reference table, such as a product's prices), so a key it
+    no longer outputs is deleted. It writes only the rows that changed, and keeps the old
+    version of every row it changed or deleted as a before image, for the models downstream (a
+    price withdrawn re-prices the items it priced: `durable.changed_rows`' spans). Configure
+    with `materialized='incremental', incremental_strategy='durable_sync', unique_key=...`.
+#}
+{% macro get_incremental_durable_sync_sql(arg_dict) %}
+    {{ return(adapter.dispatch('durable_sync_sql', 'durable')(arg_dict)) }}
+{% endmacro %}
+
+{% macro default__durable_sync_sql(arg_dict) -%}
+    {{ durable.default__durable_merge_sql(arg_dict, whole_output=true) }}
 {%- endmacro %}
 
 
@@ -140,7 +163,7 @@
     {%- set dropped = durable.drop_before_images() -%}
     {%- if dropped -%}{%- do run_query(dropped) -%}{%- endif -%}
     {%- if not execute or model.config.materialized != 'incremental'
-        or model.config.incremental_strategy != 'durable_merge' -%}
+        or model.config.incremental_strategy not in ('durable_merge', 'durable_sync') -%}
         {{ return('') }}
     {%- endif -%}
     {%- set tracker = durable.change_tracker_column() -%}

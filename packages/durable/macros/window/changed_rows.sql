@@ -14,10 +14,12 @@
       `order_id` of a row of that relation that changed in the window, or of an old version
       of one (an order whose item arrived late, or moved to another order; an item whose order
       changed or was deleted).
-    - `also_when={'product_sku': {'versions': ref('int_prices'), 'during': 'ordered_at',
-      'valid_from': 'valid_from', 'valid_to': 'valid_to'}}`: also the rows whose `product_sku`
-      took a version valid over a span (a price) that changed in the window, late ones included:
-      the model's own rows whose `during` falls in that span (`durable.changed_span`).
+    - `also_when={'product_sku': {'versions': ref('int_prices'), 'during': 'ordered_at'}}`:
+      also the rows whose `product_sku` took a version valid over a span (a price, from
+      `valid_from` to `valid_to`, columns of those names unless the mapping names others) that
+      changed in the window, late ones included, or that the versions' strategy replaced
+      (`durable_sync`: a version withdrawn or corrected): the model's own rows whose `during`
+      falls in that span (`durable.changed_span`).
     - `whole='order_date'`: every row that shares this column (or expression) with a changed
       row or with an old version of one (the day an order moved away from), for a model that
       recomputes whole groups (a day, a month) and replaces them (`replace_groups`).
@@ -54,7 +56,7 @@
     {%- set spans = {} -%}
     {%- for column, parent in also_when.items() -%}
         {%- if parent is mapping and 'versions' in parent -%}
-            {%- set span = durable.changed_span(parent, event_time, delivered_on) -%}
+            {%- set span = durable.changed_span(column, parent, event_time, delivered_on) -%}
             {%- if span is not none -%}{%- do spans.update({column: span}) -%}{%- endif -%}
         {%- else -%}
             {%- set parent_images = durable.existing_before_images(parent) -%}
@@ -80,28 +82,73 @@
 {% endmacro %}
 
 
-{% macro changed_span(parent, event_time, delivered_on) %}
-    {#- `also_when={'product_sku': {'versions': ref('int_prices'), 'during': 'ordered_at',
-        'valid_from': 'valid_from', 'valid_to': 'valid_to'}}`: a version of a parent valid
-        over a span (a price) changed in the window; the model's rows that took it are those
-        of its table whose `during` falls in the span (a null bound is open). None when no
-        version changed, so a run without one reads nothing more; else the earliest time a
-        changed span starts, which bounds the scan of the model's table. -#}
+{% macro changed_span(column, parent, event_time, delivered_on) %}
+    {#- `also_when={'product_sku': {'versions': ref('int_prices'), 'during': 'ordered_at'}}`:
+        a version of a parent valid over a span (a price, `valid_from` to `valid_to`, null
+        bounds open) changed; the model's rows that took it are those of its table whose
+        `during` falls in the span. None when no version changed, so a run without one reads
+        nothing more; else the earliest time a changed span starts, which bounds the scan of the
+        model's table. -#}
     {%- set versions = parent['versions'] -%}
-    {%- set found = run_query(
-        'select count(*), min(coalesce(' ~ parent['valid_from']
-        ~ ", cast('1900-01-01' as timestamp))) from " ~ versions ~ ' where '
-        ~ durable.changed_in_window(event_time, delivered_on)
-    ) if execute and model.resource_type != 'unit_test' else none -%}
-    {%- if found is none or found.rows[0][0] == 0 -%}{{ return(none) }}{%- endif -%}
-    {{ return({
+    {%- set span = {
         'relation': versions | string,
         'during': parent['during'],
-        'valid_from': parent['valid_from'],
-        'valid_to': parent['valid_to'],
-        'since': found.rows[0][1] | string,
-    }) }}
+        'valid_from': parent.get('valid_from', 'valid_from'),
+        'valid_to': parent.get('valid_to', 'valid_to'),
+        'images': none,
+        'compared': [],
+    } -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
+    {%- set images = durable.existing_before_images(versions) -%}
+    {%- if images is not none -%}
+        {#- A version whose only change is its span (the next one was inserted or withdrawn)
+            needs nothing: the span it gained or lost is that neighbour's, found by itself. -#}
+        {%- set compared = [] -%}
+        {%- for name in adapter.get_columns_in_relation(images) | map(attribute='name')
+            | map('lower') -%}
+            {%- if name not in [span.valid_from, span.valid_to] and not name.startswith('_') -%}
+                {%- do compared.append(name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- do span.update({'images': images | string, 'compared': compared}) -%}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select count(*), min(coalesce(span_from, cast('1900-01-01' as timestamp))) from ("
+        ~ durable.changed_spans(span, column, event_time, delivered_on)
+        ~ ') as changed_spans'
+    ) -%}
+    {%- if found.rows[0][0] == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- do span.update({'since': found.rows[0][1] | string}) -%}
+    {{ return(span) }}
 {% endmacro %}
+
+
+{% macro changed_spans(span, column, event_time, delivered_on) -%}
+    {#- The spans of `column`'s versions that changed: delivered in the window, or replaced by
+        the versions' strategy (their before images) other than by a new span alone. -#}
+    select
+        {{ column }} as span_key,
+        {{ span.valid_from }} as span_from,
+        {{ span.valid_to }} as span_to
+    from {{ span.relation }}
+    where {{ durable.changed_in_window(event_time, delivered_on) }}
+    {%- if span.images %}
+    union all
+    select
+        {{ column }} as span_key,
+        {{ span.valid_from }} as span_from,
+        {{ span.valid_to }} as span_to
+    from {{ span.images }} as old_versions
+    where not exists (
+        select 1 from {{ span.relation }} as versions
+        where
+            {%- for compared in span.compared %}
+            versions.{{ compared }} is not distinct from old_versions.{{ compared }}
+            {%- if not loop.last %} and{% endif %}
+            {%- endfor %}
+    )
+    {%- endif %}
+{%- endmacro %}
 
 
 {% macro recomputed_specs() %}
@@ -185,12 +232,7 @@
     select target_rows.{{ spec.key[0] }}
     from {{ spec.target }} as target_rows
     inner join (
-        select
-            {{ column }} as span_key,
-            {{ span.valid_from }} as span_from,
-            {{ span.valid_to }} as span_to
-        from {{ span.relation }}
-        where {{ durable.changed_in_window(spec.event_time, spec.delivered_on) }}
+        {{ durable.changed_spans(span, column, spec.event_time, spec.delivered_on) }}
     ) as changed_spans
         on
             target_rows.{{ column }} = changed_spans.span_key
