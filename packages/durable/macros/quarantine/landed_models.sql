@@ -110,9 +110,11 @@
         {%- endif -%}
         {%- set reason = entry.get('reason')
             or 'orphan: its ' ~ entry.column ~ ' is not in ' ~ entry.to ~ ' yet' -%}
+        {%- set images = durable.existing_before_images(ref(entry.model)) if execute else none -%}
         {%- do held.append({
             'name': entry.model,
             'relation': ref(entry.model),
+            'images': images,
             'key': entry.key,
             'column': entry.column,
             'awaits': ref(entry.to),

@@ -5,7 +5,8 @@
     - `durable.quarantine_scope(column)`: the rows a run recomputes, those delivered in its window
       (lookback included); every row on a first run, a full refresh or a run without a window;
     - `durable.clear_quarantine_scope(held_rows)`: the pre-hook that removes them first, and the
-      held rows the window settles: the row they await arrived, or a new version of them did.
+      held rows the window settles: the row they await arrived, or a new version of them did,
+      or their key's row changed otherwise (its before images: a newer version withdrawn).
       The model then appends the window's rows, so re-running a window gives the same table.
 #}
 
@@ -38,6 +39,9 @@
                         select {{ held.key }} from {{ held.relation }}
                         where {{ durable.quarantine_scope('_delivery_date') }}
                     )
+                    {%- if held.images %}
+                    or row_key in (select {{ held.key }} from {{ held.images }})
+                    {%- endif %}
                 )
             )
             {%- endfor %}

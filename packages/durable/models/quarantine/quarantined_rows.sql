@@ -36,8 +36,14 @@ unreadable_lines as (
 
 {% for held in held_rows %}
 {{ held.name }}_in_scope as (
+    {#- And the rows whose key the model's last change replaced (a newer version withdrawn
+        falls back to an older one, which may be held under its own file). -#}
     select * from {{ held.relation }}
-    where {{ durable.quarantine_scope('_delivery_date') }}
+    where
+        {{ durable.quarantine_scope('_delivery_date') }}
+        {%- if is_incremental() and held.images %}
+        or {{ durable.key_in(held.relation, held.key, held.images) }}
+        {%- endif %}
 ),
 
 {{ held.name }}_keys as (
