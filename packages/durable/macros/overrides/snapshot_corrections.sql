@@ -16,27 +16,41 @@
 
     The current rows are then the ones a snapshot built from scratch on the same deliveries
     holds. Nothing to do when the staging model has no images. A staging view (small reference
-    data, no images) has its keys delivered in the window checked instead.
+    data, no images) has its keys delivered in the window checked instead, with those whose
+    current version came from a file of the window (a re-send may have withdrawn it).
 #}
 {% macro correct_snapshot(relation) %}
     {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
     {%- set key = config.get('unique_key') -%}
     {%- set updated_at = config.get('updated_at') -%}
-    {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
-    {%- if existing is not none and existing.is_view -%}
-        {#- A view has no before images, and is small reference data: the keys it shows a
-            version of delivered in the window (one re-sent under the same time included). -#}
-        {%- set images -%}
-            (select {{ key }} from {{ relation }}
-            where {{ durable.changed_in_window(updated_at, '_delivery_date') }}) as changed_keys
-        {%- endset -%}
-    {%- else -%}
-        {%- set images = durable.existing_before_images(relation) -%}
-    {%- endif -%}
-    {%- if images is none -%}{{ return('select 1') }}{%- endif -%}
     {%- set columns = config.get('snapshot_table_column_names') or get_snapshot_table_column_names() -%}
     {%- set snapshot_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
         | map('lower') | list -%}
+    {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
+    {%- if existing is not none and existing.is_view -%}
+        {#- A view has no before images, and is small reference data: the keys it shows a
+            version of delivered in the window (one re-sent under the same time included), and
+            the keys whose current version came from a file of the window (which a re-send
+            may have withdrawn). -#}
+        {%- set changed = durable.changed_in_window(updated_at, '_delivery_date') -%}
+        {#- Kept aside first: the statements below change the current rows it reads. -#}
+        {%- set images = durable.scratch_table(this.identifier ~ '__changed_keys') -%}
+        {%- set prepare -%}
+    drop table if exists {{ images }};
+    create temporary table {{ images }} as
+    select {{ key }} from {{ relation }} where {{ changed }}
+            {%- if '_delivery_date' in snapshot_columns %}
+    union
+    select {{ key }} from {{ this }}
+    where {{ columns.dbt_valid_to }} is null and {{ changed }}
+            {%- endif %};
+        {%- endset -%}
+        {%- set cleanup = ';\n    drop table ' ~ images -%}
+    {%- else -%}
+        {%- set images = durable.existing_before_images(relation) -%}
+        {%- set prepare, cleanup = '', '' -%}
+    {%- endif -%}
+    {%- if images is none -%}{{ return('select 1') }}{%- endif -%}
     {%- set shared = [] -%}
     {%- for column in adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') -%}
         {%- if column in snapshot_columns -%}{%- do shared.append(column) -%}{%- endif -%}
@@ -49,9 +63,9 @@
     {%- set current_of_changed -%}
         {{ columns.dbt_valid_to }} is null and {{ durable.key_in(this, key, images) }}
     {%- endset -%}
-    {{ return(durable.correct_snapshot_sql(
+    {{ return(prepare ~ durable.correct_snapshot_sql(
         key, updated_at, columns, shared_list, staged, current_of_changed
-    )) }}
+    ) ~ cleanup) }}
 {% endmacro %}
 
 

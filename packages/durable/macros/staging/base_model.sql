@@ -30,6 +30,9 @@
     `source()` call in the model is what gives dbt the dependency.
 #}
 {% macro base_model(source_relation) %}
+    {#- A file re-sent with fewer rows, or none, loses the rows it no longer holds: the
+        model's delete+insert on `_source_file` would only see the files that have rows. -#}
+    {%- do config(pre_hook="{{ durable.drop_replaced_files() }}") -%}
     {%- if not execute -%}
         {{ return('select * from ' ~ source_relation) }}
     {%- endif -%}

@@ -21,6 +21,25 @@
 {%- endmacro %}
 
 
+{% macro drop_replaced_files(loaded_at='_loaded_at') -%}
+    {#- Pre-hook of a base model (`durable.base_model` adds it): the rows of the files loaded
+        again since what the model holds go before the new versions of those files are
+        appended, so a file re-sent without some rows, or with none, loses them here. A
+        re-send that was quarantined keeps its earlier rows: its ledger row is not `replaced`. -#}
+    {%- if not execute or not is_incremental() -%}{{ return('') }}{%- endif -%}
+    delete from {{ this }}
+    where _source_file in (
+        select source_file from {{ source('durable', 'landed_files') }}
+        where
+            status = 'replaced'
+            and loaded_at > (
+                select coalesce(max({{ loaded_at }}), cast('1900-01-01' as timestamp))
+                from {{ this }}
+            )
+    )
+{%- endmacro %}
+
+
 {% macro withdrawn_candidates() -%}
     {#- Kept versions whose file was delivered again since they were loaded: the new file
         replaced their rows, and may no longer hold them. A join from the few replaced files
