@@ -82,6 +82,7 @@ CORRECTED = (
     "stg_jaffle__customers",
     *MARTS,
     "int_orders_summed_to_customer_months",
+    "quarantined_rows",
 )
 
 
@@ -450,8 +451,10 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
     """After three published days, one window brings a delete of an order (and its items) and
     of a customer, an order moved to another day, month and customer, an item moved to another
     order and product, and a product price version that arrives late for items already
-    published; then the same corrections are delivered again. Each time every mart, the monthly
-    rollup, staging and the snapshots' current rows equal a full refresh of the same files."""
+    published; then the same corrections are delivered again, with a newer version of an item
+    still waiting for its order; then both are withdrawn (their files re-sent without them).
+    Each time every mart, the monthly rollup, staging, the quarantine and the snapshots'
+    current rows equal a full refresh of the same files."""
     # Deliveries across a month's end, so an order can move to another month.
     plan = DeliveryPlan.build(seed=SEED, days=5, start=date(2018, 9, 28), cache_dir=jafgen_cache)
     server = engine_server(request, engine)
@@ -500,6 +503,13 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
 
     corrected_at = f"{days[3]}T00:00:01"  # later than any version delivered so far
     moved = latest("orders", "id", moved_order)
+    # An item whose order never arrives: held in the quarantine, under its newest version.
+    orphan = {
+        **latest("items", "id", moved_item),
+        "id": "orphan-item",
+        "order_id": "order-not-delivered",
+        "updated_at": corrected_at,
+    }
     corrections = {
         "orders": [
             {"id": deleted_order, "updated_at": corrected_at, "is_deleted": "true"},
@@ -522,6 +532,7 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
                 "sku": new_sku,
                 "updated_at": corrected_at,
             },
+            orphan,
         ],
         "customers": [{"id": deleted_customer, "updated_at": corrected_at, "is_deleted": "true"}],
         # A price that held from the first day's noon, known only now.
@@ -554,11 +565,32 @@ def test_deletes_moves_and_late_versions_equal_a_full_refresh(
     deletes = warehouse.query("select sum(rows_deleted) from analytics.delivery_accounting")
     assert deletes == [(len(deleted_items) + 2,)]
 
-    # The same corrections delivered again the next day change nothing more.
+    # The same corrections delivered again the next day change nothing more; the orphan item
+    # gets a newer version, still without its order.
+    newer_orphan = {**orphan, "sku": new_sku, "updated_at": f"{days[4]}T00:00:01"}
     for entity, rows in corrections.items():
-        write_correction(warehouse.landing, entity, days[4], rows)
+        extra = [newer_orphan] if entity == "items" else []
+        write_correction(warehouse.landing, entity, days[4], rows + extra)
     plan.land(warehouse.landing, only=days[4])
     warehouse.run(days[4], days[4], lookback_days=0)
     rebuilt = make_warehouse(tmp_path / "rebuilt-2", landing=warehouse.landing, postgres=server)
     rebuilt.run(None, None, full_refresh=True)
     assert_equals_full_refresh(warehouse, rebuilt)
+
+    # Withdrawn: the late price (both files re-sent without it) and the orphan's newer version.
+    # The items it priced fall back to the first price; the orphan is held under its older one.
+    for day in days[3:5]:
+        write_correction(warehouse.landing, "products", day, [])
+    without_orphan = [row for row in corrections["items"] if row["id"] != orphan["id"]]
+    write_correction(warehouse.landing, "items", days[4], without_orphan)
+    warehouse.run(days[3], days[4], lookback_days=0)
+    rebuilt = make_warehouse(tmp_path / "rebuilt-3", landing=warehouse.landing, postgres=server)
+    rebuilt.run(None, None, full_refresh=True)
+    assert_equals_full_refresh(warehouse, rebuilt)
+    assert warehouse.query(
+        "select count(*) from analytics.fct_order_items where product_price = 1.23"
+    ) == [(0,)], "a withdrawn price must leave the items it priced"
+    held = warehouse.query(
+        "select _source_file from analytics.quarantined_rows where row_key = 'orphan-item'"
+    )
+    assert held == [(f"items/dt={days[3]}/part-0001.csv",)], "held under its older version"
