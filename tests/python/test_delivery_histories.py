@@ -4,8 +4,8 @@ test_incremental.py checks the simulator's one history; a source system writes o
 Hypothesis tells delivery stories over a few days (delivery_history.py): real rows, then late
 rows, duplicates, corrections of any mutable column, key moves (an order to another day or
 month, an item to another order or product), deletes, malformed rows, withdrawals (an earlier
-file re-sent without some rows) and re-sends of a whole day. The runner processes the landing
-zone day by day, as production would, and then:
+file re-sent without some rows, or without a correction it carried) and re-sends of a whole
+day. The runner processes the landing zone day by day, as production would, and then:
 
 (a) the marts, int_orders_summed_to_customer_months and the snapshots' current rows equal those
     of one full refresh of the same landing zone (order-independent checksums);
@@ -256,12 +256,30 @@ def withdrawals(draw: st.DrawFn, base: Base) -> Event:
 
 
 @st.composite
+def withdrawn_corrections(draw: st.DrawFn, base: Base) -> tuple[Event, Event]:
+    """A correction in a file of its own day, then that file re-sent without it: the key falls
+    back to the version before (a withdrawn price re-prices the items it priced)."""
+    entity = draw(st.sampled_from(("customers", "orders", "products", "stores", "supplies")))
+    last_day = {key: base.day_of(latest_version(base, entity, key)) for key in base.keys(entity)}
+    key = draw(st.sampled_from([key for key, day in last_day.items() if day < DAYS[-1]]))
+    day = draw(days_from(last_day[key] + timedelta(days=1)))
+    changes = draw(corrected_columns(base, entity))
+    at = moment(day, draw(st.integers(0, 86399)))
+    label = base.label(entity, key)
+    row = latest_version(base, entity, key).with_values(**changes, updated_at=at)
+    withdrawn_on = draw(days_from(day))
+    return Correction(day, row, label, tuple(changes)), Withdrawal(
+        withdrawn_on, entity, day, (key,), (label,)
+    )
+
+
+@st.composite
 def resends(draw: st.DrawFn) -> Event:
     file_day = draw(st.sampled_from(DAYS[:-1]))
     return Resend(draw(days_from(file_day + timedelta(days=1))), file_day)
 
 
-def events(base: Base) -> st.SearchStrategy[Event]:
+def events(base: Base) -> st.SearchStrategy[Event | tuple[Event, ...]]:
     kinds = [
         late_rows(base),
         duplicates(base),
@@ -269,15 +287,18 @@ def events(base: Base) -> st.SearchStrategy[Event]:
         key_moves(base),
         malformed_rows(base),
         withdrawals(base),
+        withdrawn_corrections(base),
         resends(),
     ]
     return st.one_of(*kinds, *([deletes(base)] if DELETES_SUPPORTED else []))
 
 
 def histories(base: Base) -> st.SearchStrategy[History]:
-    return st.lists(events(base), max_size=8).map(
-        lambda drawn: History(base, tuple(sorted(drawn, key=lambda e: e.day)))
-    )
+    def story(drawn: list[Event | tuple[Event, ...]]) -> History:
+        flat = [e for item in drawn for e in (item if isinstance(item, tuple) else (item,))]
+        return History(base, tuple(sorted(flat, key=lambda e: e.day)))  # stable: pairs in order
+
+    return st.lists(events(base), max_size=8).map(story)
 
 
 # --- running a history and what must hold -------------------------------------------------------
