@@ -74,6 +74,15 @@
 {%- endmacro %}
 
 
+{% macro rowids_of_keys(relation, key, keys) -%}
+    {#- The DuckDB rowids of `relation`'s rows whose `key` is in `keys`, for a table without the
+        key's hash: the scan reads the key column alone, and a query that takes these rowids
+        reads its other columns only from the row groups that hold them. -#}
+    select rowid from {{ relation }}
+    where {{ key }} in (select {{ key }} from {{ keys }})
+{%- endmacro %}
+
+
 {% macro rows_with_keys(relation, key, keys) -%}
     select * from {{ relation }}
     where {{ durable.has_key_in(relation, key, keys) }}

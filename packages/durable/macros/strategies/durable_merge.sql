@@ -39,6 +39,14 @@
     {%- for key in keys -%}
         {%- do conditions.append('target_rows.' ~ key ~ ' = source_rows.' ~ key) -%}
     {%- endfor -%}
+    {%- if keys | length == 1 and adapter.type() == 'duckdb' -%}
+        {#- DuckDB then reads the target's other columns only in the row groups holding the
+            source's keys, not every row's. -#}
+        {%- set rowids = durable.rowids_with_keys(target, keys[0], source)
+            if durable.stores_key_hash(target, keys[0])
+            else durable.rowids_of_keys(target, keys[0], source) -%}
+        {%- do conditions.append('target_rows.rowid in (' ~ rowids ~ ')') -%}
+    {%- endif -%}
     {%- for predicate in (arg_dict.get('incremental_predicates') or []) -%}
         {%- do conditions.append(predicate) -%}
     {%- endfor -%}
@@ -127,8 +135,9 @@
         empty when the model has no `changed_rows` CTE on its unique key to say what it
         recomputed. -#}
     {%- if durable.recomputed_keys_of_specs(keys) -%}
+        {#- The second test runs on the few rows the first found: a plain `in`, not a lookup. -#}
         {{ durable.key_in(target, keys, recomputed) }}
-        and not ({{ durable.key_in(target, keys, source) }})
+        and not (({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ source }}))
     {%- endif -%}
 {%- endmacro %}
 

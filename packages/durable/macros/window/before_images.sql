@@ -91,14 +91,26 @@
 {% endmacro %}
 
 
+{% macro is_table(relation) %}
+    {#- Whether `relation` exists as a table (a view has no rowid): dbt's cached metadata. -#}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
+    {{ return(found is not none and found.is_table) }}
+{% endmacro %}
+
+
 {% macro key_in(relation, keys, keys_query) -%}
     {#- `relation`'s rows whose key (one column or several) is a key of `keys_query`, a
         subquery with an alias or a relation holding the same key columns. One key stored with
-        its hash is looked up by it (lookup/key_lookup.sql). -#}
+        its hash is looked up by it; on DuckDB one key without it by the rowids of a scan of the
+        key column alone (lookup/key_lookup.sql): not every column of every row. -#}
     {%- set keys = [keys] if keys is string else keys -%}
-    {%- if keys | length == 1 and relation is not string
-        and durable.stores_key_hash(relation, keys[0]) -%}
+    {%- set table = keys | length == 1 and relation is not string
+        and model.resource_type != 'unit_test' -%}
+    {%- if table and durable.stores_key_hash(relation, keys[0]) -%}
         {{ durable.has_key_in(relation, keys[0], keys_query) }}
+    {%- elif table and target.type == 'duckdb' and durable.is_table(relation) -%}
+        rowid in ({{ durable.rowids_of_keys(relation, keys[0], keys_query) }})
     {%- elif keys | length == 1 -%}
         {{ keys[0] }} in (select {{ keys[0] }} from {{ keys_query }})
     {%- else -%}

@@ -63,6 +63,8 @@
             {%- do parents.update({column: {
                 'relation': parent | string,
                 'images': parent_images | string if parent_images is not none else none,
+                'hashed': relation is not string and model.resource_type != 'unit_test'
+                    and durable.stores_key_hash(relation, column),
             }}) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -209,11 +211,15 @@
         {%- for column, parent in spec.also_when.items() %}
         union
         select * from {{ spec.relation }}
-        where {{ column }} in (select {{ column }} from {{ parent.relation }} where {{ changed }})
+        where {{ durable.rows_keyed_in(
+            spec.relation, column, parent.hashed,
+            '(select ' ~ column ~ ' from ' ~ parent.relation ~ ' where ' ~ changed
+            ~ ') as changed_parents'
+        ) }}
         {%- if parent.images %}
         union
         select * from {{ spec.relation }}
-        where {{ column }} in (select {{ column }} from {{ parent.images }})
+        where {{ durable.rows_keyed_in(spec.relation, column, parent.hashed, parent.images) }}
         {%- endif %}
         {%- endfor %}
         {%- for column, span in spec.spans.items() %}
@@ -246,16 +252,29 @@
     {#- The rows of the relation whose key is one of `keys` (a relation, or a subquery with an
         alias): by default its before images. -#}
     {%- set keys = keys or spec.images -%}
-    {%- if spec.key_hashed and target.type == 'duckdb' -%}
-        rowid in (
-            select rowid from {{ spec.relation }}
-            where {{ durable.key_hash_column(spec.key[0]) }} in (
-                select {{ durable.key_hash(spec.key[0]) }} from {{ keys }}
-            )
-        )
-        and {{ spec.key[0] }} in (select {{ spec.key[0] }} from {{ keys }})
+    {%- if spec.key | length == 1 -%}
+        {{ durable.rows_keyed_in(spec.relation, spec.key[0], spec.key_hashed, keys) }}
     {%- else -%}
         ({{ spec.key | join(', ') }}) in (select {{ spec.key | join(', ') }} from {{ keys }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro rows_keyed_in(relation, column, hashed, keys) -%}
+    {#- The rows of `relation` (a rendered name) whose `column` is one of `keys`' (a relation,
+        or a subquery with an alias). Where `relation` stores the column's hash, DuckDB finds
+        their rowids by the hash column alone and reads whole rows only from the blocks that
+        hold them (lookup/key_lookup.sql); a plain `in` would read every column of every row. -#}
+    {%- if hashed and target.type == 'duckdb' -%}
+        rowid in (
+            select rowid from {{ relation }}
+            where {{ durable.key_hash_column(column) }} in (
+                select {{ durable.key_hash(column) }} from {{ keys }}
+            )
+        )
+        and {{ column }} in (select {{ column }} from {{ keys }})
+    {%- else -%}
+        {{ column }} in (select {{ column }} from {{ keys }})
     {%- endif -%}
 {%- endmacro %}
 
