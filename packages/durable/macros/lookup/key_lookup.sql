@@ -3,7 +3,7 @@
     orders, their items among all items.
 
     - `durable.key_hash(column)`: a bigint hash of a key, stored next to it (`_<key>_hash`) by the
-      staging models and the facts. Stable across versions and machines (md5 on DuckDB and
+      staging models. Stable across versions and machines (md5 on DuckDB and
       PostgreSQL, the engine's documented fingerprint elsewhere): a stored hash must match one
       computed a year later, or the lookup would miss the row.
     - `durable.rows_with_keys(relation, key, keys)`: the rows of `relation` whose `key` is in `keys` (a
@@ -15,7 +15,8 @@
     - `durable.has_key_in(relation, key, keys)`: the same as a condition on `relation`'s rows, for a
       DELETE (the `hash_delete_insert` strategy, packages/durable/macros/strategies/durable_merge.sql).
     - `durable.rowids_with_keys(relation, key, keys)`: the DuckDB rowids of those rows, found by the
-      hash column alone;
+      hash column alone; `durable.rowids_of_keys(relation, key, keys)` the same for a table
+      without the hash (a fact), found by the key column alone;
       `durable.key_hash_column(key)` names that column, `durable.stores_key_hash(relation, key)` says whether
       a table has it.
 
