@@ -32,7 +32,7 @@ def _full_refresh_caveat(full: float, runner: float, first: dict[str, Any]) -> l
     verdict = (
         "under the 5% target against any of them."
         if runner / fastest <= 0.05
-        else "at the 5% target rather than clearly under it."
+        else "over the 5% target."
     )
     before = FULL_REFRESH_BEFORE_DUPLICATE_CHECK
     return [
