@@ -17,6 +17,7 @@
     - `durable.rowids_with_keys(relation, key, keys)`: the DuckDB rowids of those rows, found by the
       hash column alone; `durable.rowids_of_keys(relation, key, keys)` the same for a table
       without the hash (a fact), found by the key column alone;
+      `durable.key_rowids(relation, key, keys)` picks between the two;
       `durable.key_hash_column(key)` names that column, `durable.stores_key_hash(relation, key)` says whether
       a table has it.
 
@@ -81,6 +82,17 @@
         reads its other columns only from the row groups that hold them. -#}
     select rowid from {{ relation }}
     where {{ key }} in (select {{ key }} from {{ keys }})
+{%- endmacro %}
+
+
+{% macro key_rowids(relation, key, keys) -%}
+    {#- The DuckDB rowids of `relation`'s rows whose `key` is in `keys`: by the stored hash where
+        the table has it, else by the key column. -#}
+    {%- if durable.stores_key_hash(relation, key) -%}
+        {{ durable.rowids_with_keys(relation, key, keys) }}
+    {%- else -%}
+        {{ durable.rowids_of_keys(relation, key, keys) }}
+    {%- endif -%}
 {%- endmacro %}
 
 

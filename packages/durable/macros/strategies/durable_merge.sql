@@ -42,10 +42,9 @@
     {%- if keys | length == 1 and adapter.type() == 'duckdb' -%}
         {#- DuckDB then reads the target's other columns only in the row groups holding the
             source's keys, not every row's. -#}
-        {%- set rowids = durable.rowids_with_keys(target, keys[0], source)
-            if durable.stores_key_hash(target, keys[0])
-            else durable.rowids_of_keys(target, keys[0], source) -%}
-        {%- do conditions.append('target_rows.rowid in (' ~ rowids ~ ')') -%}
+        {%- do conditions.append(
+            'target_rows.rowid in (' ~ durable.key_rowids(target, keys[0], source) ~ ')'
+        ) -%}
     {%- endif -%}
     {%- for predicate in (arg_dict.get('incremental_predicates') or []) -%}
         {%- do conditions.append(predicate) -%}

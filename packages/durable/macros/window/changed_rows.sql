@@ -91,6 +91,7 @@
         `during` falls in the span. None when no version changed, so a run without one reads
         nothing more; else the earliest time a changed span starts, which bounds the scan of the
         model's table. -#}
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
     {%- set versions = parent['versions'] -%}
     {%- set span = {
         'relation': versions | string,
@@ -100,7 +101,6 @@
         'images': none,
         'compared': [],
     } -%}
-    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
     {%- set images = durable.existing_before_images(versions) -%}
     {%- if images is not none -%}
         {#- A version whose only change is its span (the next one was inserted or withdrawn)
@@ -266,12 +266,7 @@
         their rowids by the hash column alone and reads whole rows only from the blocks that
         hold them (lookup/key_lookup.sql); a plain `in` would read every column of every row. -#}
     {%- if hashed and target.type == 'duckdb' -%}
-        rowid in (
-            select rowid from {{ relation }}
-            where {{ durable.key_hash_column(column) }} in (
-                select {{ durable.key_hash(column) }} from {{ keys }}
-            )
-        )
+        rowid in ({{ durable.rowids_with_keys(relation, column, keys) }})
         and {{ column }} in (select {{ column }} from {{ keys }})
     {%- else -%}
         {{ column }} in (select {{ column }} from {{ keys }})
