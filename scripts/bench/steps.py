@@ -226,8 +226,13 @@ def step_merge_raw(settings: Settings, day: date, workdir: Path) -> dict[str, An
         rows = con.execute(merge[0][0]).fetchall()
         merged = time.perf_counter()
         con.execute("rollback")
+        # The strategy sends its statements as one script ending in the MERGE; EXPLAIN takes
+        # one statement, so the others run first and the MERGE is the one analysed.
+        *before, last = duckdb.extract_statements(merge[0][0])
         con.execute(create[0][0])
-        plan = con.execute("explain analyze " + merge[0][0]).fetchall()
+        for statement in before:
+            con.execute(statement.query)
+        plan = con.execute("explain analyze " + last.query).fetchall()
     return {
         "seconds": merged - began,
         "create_seconds": created - began,

@@ -214,7 +214,7 @@ def _ratios_phases_and_nodes(results: dict[str, Any], summary: dict[str, Any]) -
         f"dbt's MERGE statement took {summary['merge']['dbt']:.3f} s (dbt's own timing of the",
         "statement, the model run alone on the day's parents) and the same statement run",
         f"directly on the same state took {summary['merge']['raw']:.3f} s.",
-        "`EXPLAIN ANALYZE` of the raw statement (last run):",
+        "`EXPLAIN ANALYZE` of its final MERGE, after the statements before it (last run):",
         "",
         "```",
         *runs["raw"][-1]["explain_analyze"].strip().splitlines()[:60],

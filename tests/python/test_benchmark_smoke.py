@@ -90,6 +90,8 @@ def test_benchmark_writes_the_report_with_every_ratio_and_the_chart(
     assert REFLINKED_PLAIN in text
     assert "one discarded run of each dbt step" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The plan shown is the strategy's MERGE, not the first statement of its script.
+    assert "Merge Into" in outcome["results"]["runs"]["raw"][-1]["explain_analyze"]
     # The catch-up: the missing days healed by one bare run as one window, against one day.
     catchup = outcome["results"]["catchup"]
     first, last = catchup["missing"]
