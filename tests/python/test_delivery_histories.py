@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from delivery_history import (
     deleted_keys,
     moment,
     quarantined,
+    timestamp,
     write_day,
 )
 from durable.config import Settings
@@ -241,7 +242,13 @@ def malformed_rows(draw: st.DrawFn, base: Base) -> Event:
     entity = draw(st.sampled_from(sorted(MALFORMED)))
     column, value = draw(st.sampled_from(MALFORMED[entity]))
     template = draw(st.sampled_from(base.versions(entity)))
-    row = Row(entity, {**template.values, column: value}, malformed=True)
+    values = {**template.values, column: value}
+    if entity not in DELETABLE:
+        # At the template's own updated_at, the two rows conflict and both are quarantined: a
+        # store or product that facts reference would be lost, which fails the run by design.
+        shift = timedelta(seconds=draw(st.integers(1, 3600)))
+        values["updated_at"] = timestamp(datetime.fromisoformat(template.updated_at) + shift)
+    row = Row(entity, values, malformed=True)
     return Malformed(draw(st.sampled_from(DAYS)), row, base.label(entity, template.key), column)
 
 
@@ -293,10 +300,24 @@ def events(base: Base) -> st.SearchStrategy[Event | tuple[Event, ...]]:
     return st.one_of(*kinds, *([deletes(base)] if DELETES_SUPPORTED else []))
 
 
+def one_malformed_per_file(events: list[Event]) -> list[Event]:
+    """A file whose column mostly fails its type is rejected whole, as a retyped column
+    (test_bad_input.py), and the one store's file has a single row: two bad rows would be most."""
+    files: set[tuple[str, date]] = set()
+    kept = []
+    for event in events:
+        if isinstance(event, Malformed):
+            if (event.row.entity, event.day) in files:
+                continue
+            files.add((event.row.entity, event.day))
+        kept.append(event)
+    return kept
+
+
 def histories(base: Base) -> st.SearchStrategy[History]:
     def story(drawn: list[Event | tuple[Event, ...]]) -> History:
         flat = [e for item in drawn for e in (item if isinstance(item, tuple) else (item,))]
-        return History(base, tuple(sorted(flat, key=lambda e: e.day)))  # stable: pairs in order
+        return History(base, tuple(sorted(one_malformed_per_file(flat), key=lambda e: e.day)))
 
     return st.lists(events(base), max_size=8).map(story)
 
