@@ -18,7 +18,7 @@
       hash column alone; `durable.rowids_of_keys(relation, key, keys)` the same for a table
       without the hash (a fact), found by the key column alone;
       `durable.key_rowids(relation, key, keys)` picks between the two;
-      `durable.key_hash_column(key)` names that column, `durable.stores_key_hash(relation, key)` says whether
+      `durable.key_hash_column(key)` names the hash column, `durable.stores_key_hash(relation, key)` says whether
       a table has it.
 
     Ids are random UUID text: a scan cannot skip blocks by their min/max, so `key in (...)`

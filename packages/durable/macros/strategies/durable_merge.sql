@@ -39,9 +39,16 @@
     {%- for key in keys -%}
         {%- do conditions.append('target_rows.' ~ key ~ ' = source_rows.' ~ key) -%}
     {%- endfor -%}
-    {%- if keys | length == 1 and adapter.type() == 'duckdb' -%}
-        {#- DuckDB then reads the target's other columns only in the row groups holding the
-            source's keys, not every row's. -#}
+    {#- On DuckDB, one scan of the target's key column finds the rows of the source's and the
+        recomputed keys (`matched`): the before images, the delete and the MERGE then read the
+        target's other columns only in the row groups holding them, not every row's. -#}
+    {%- set by_rowid = keys | length == 1 and adapter.type() == 'duckdb' -%}
+    {%- set matched = durable.scratch_table(target.identifier ~ '__matched') -%}
+    {%- if by_rowid and not whole_output -%}
+        {%- do conditions.append(
+            'target_rows.rowid in (' ~ durable.matched_rowids(matched, keys[0], source) ~ ')'
+        ) -%}
+    {%- elif by_rowid -%}
         {%- do conditions.append(
             'target_rows.rowid in (' ~ durable.key_rowids(target, keys[0], source) ~ ')'
         ) -%}
@@ -58,19 +65,39 @@
     alter table {{ target }} add column {{ tracker }} {{ dbt.type_string() }};
     {% endif %}
     {%- set recomputed = durable.scratch_table(target.identifier ~ '__recomputed') %}
+    {%- set matching = by_rowid and not whole_output %}
     {%- if whole_output %}
     {%- set left = 'not (' ~ durable.key_in(target, keys, source) ~ ')' %}
     {%- else %}
-    {%- set left = durable.recomputed_but_left(target, keys, source, recomputed) %}
+    {%- set left = durable.recomputed_but_left(
+        target, keys, source, recomputed, matched if matching else none
+    ) %}
     {%- endif %}
     {%- set scratch = left and not whole_output %}
     {%- if scratch %}
     drop table if exists {{ recomputed }};
     create temporary table {{ recomputed }} as {{ durable.recomputed_keys_of_specs(keys) }};
     {%- endif %}
+    {%- if matching %}
+    {%- set key = keys[0] %}
+    {%- set wanted -%}
+        (select {{ key }} from {{ source }}
+        {%- if scratch %} union all select {{ key }} from {{ recomputed }}{% endif %}) as wanted_keys
+    {%- endset %}
+    drop table if exists {{ matched }};
+    create temporary table {{ matched }} as
+    select rowid as target_rowid, {{ key }} from {{ target }}
+    where
+    {%- if durable.stores_key_hash(target, key) %} {{ durable.has_key_in(target, key, wanted) }}
+    {%- else %} {{ key }} in (select {{ key }} from {{ wanted }})
+    {%- endif %};
+    {%- endif %}
     {%- set old_rows -%}
         select {{ quoted | join(', ') }} from {{ target }}
-        where {{ durable.key_in(target, keys, source) }}
+        where
+        {%- if matching %} rowid in ({{ durable.matched_rowids(matched, keys[0], source) }})
+        {%- else %} {{ durable.key_in(target, keys, source) }}
+        {%- endif %}
         except
         select {{ quoted | join(', ') }} from {{ source }}
         {%- if left %}
@@ -108,6 +135,9 @@
         {%- endfor %}
         '{{ invocation_id }}'
     )
+    {%- if matching %};
+    drop table {{ matched }}
+    {%- endif %}
 {%- endmacro %}
 
 
@@ -128,14 +158,18 @@
 {%- endmacro %}
 
 
-{% macro recomputed_but_left(target, keys, source, recomputed) -%}
+{% macro recomputed_but_left(target, keys, source, recomputed, matched=none) -%}
     {#- The condition on `target`'s rows the model recomputed (their keys in the table
         `recomputed`, filled from `durable.recomputed_keys_of_specs`) but no longer outputs;
         empty when the model has no `changed_rows` CTE on its unique key to say what it
-        recomputed. -#}
+        recomputed. With `matched`, their rowids are looked up there. -#}
     {%- if durable.recomputed_keys_of_specs(keys) -%}
         {#- The second test runs on the few rows the first found: a plain `in`, not a lookup. -#}
+        {%- if matched is not none -%}
+        rowid in ({{ durable.matched_rowids(matched, keys[0], recomputed) }})
+        {%- else -%}
         {{ durable.key_in(target, keys, recomputed) }}
+        {%- endif %}
         and not (({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ source }}))
     {%- endif -%}
 {%- endmacro %}
@@ -150,6 +184,13 @@
         {%- for spec in specs %}{{ durable.recomputed_keys(spec) }}
         {%- if not loop.last %} union {% endif %}{% endfor -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro matched_rowids(matched, key, keys) -%}
+    {#- The target's rowids in `matched` (a scratch table of `target_rowid` and the key, made
+        by one scan of the target's key column) whose key is in `keys`. -#}
+    select target_rowid from {{ matched }} where {{ key }} in (select {{ key }} from {{ keys }})
 {%- endmacro %}
 
 
