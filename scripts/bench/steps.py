@@ -219,20 +219,22 @@ def step_merge_raw(settings: Settings, day: date, workdir: Path) -> dict[str, An
         con.execute(f"set schema '{settings.schema}'")
         # As dbt runs them: the temp relation and the MERGE in one transaction, the commit
         # timed apart.
+        # The strategy sends its statements as one script around the MERGE; EXPLAIN takes one
+        # statement, so the others run first and the MERGE is the one analysed.
+        script = [statement.query for statement in duckdb.extract_statements(merge[0][0])]
+        at = next(i for i, query in enumerate(script) if query.lstrip().lower().startswith("merge"))
         con.execute("begin transaction")
         began = time.perf_counter()
         con.execute(create[0][0])
         created = time.perf_counter()
-        rows = con.execute(merge[0][0]).fetchall()
+        results = [con.execute(query).fetchall() for query in script]
         merged = time.perf_counter()
         con.execute("rollback")
-        # The strategy sends its statements as one script ending in the MERGE; EXPLAIN takes
-        # one statement, so the others run first and the MERGE is the one analysed.
-        *before, last = duckdb.extract_statements(merge[0][0])
+        rows = results[at]
         con.execute(create[0][0])
-        for statement in before:
-            con.execute(statement.query)
-        plan = con.execute("explain analyze " + last.query).fetchall()
+        for query in script[:at]:
+            con.execute(query)
+        plan = con.execute("explain analyze " + script[at]).fetchall()
     return {
         "seconds": merged - began,
         "create_seconds": created - began,
