@@ -217,12 +217,12 @@ def step_merge_raw(settings: Settings, day: date, workdir: Path) -> dict[str, An
     }
     with duckdb.connect(str(settings.duckdb_path), config=config) as con:
         con.execute(f"set schema '{settings.schema}'")
-        # As dbt runs them: the temp relation and the MERGE in one transaction, the commit
-        # timed apart.
         # The strategy sends its statements as one script around the MERGE; EXPLAIN takes one
         # statement, so the others run first and the MERGE is the one analysed.
         script = [statement.query for statement in duckdb.extract_statements(merge[0][0])]
         at = next(i for i, query in enumerate(script) if query.lstrip().lower().startswith("merge"))
+        # As dbt runs them: the temp relation and the MERGE in one transaction, the commit
+        # timed apart.
         con.execute("begin transaction")
         began = time.perf_counter()
         con.execute(create[0][0])
