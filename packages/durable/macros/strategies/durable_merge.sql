@@ -43,8 +43,9 @@
         recomputed keys (`matched`): the before images, the delete and the MERGE then read the
         target's other columns only in the row groups holding them, not every row's. -#}
     {%- set by_rowid = keys | length == 1 and adapter.type() == 'duckdb' -%}
+    {%- set matching = by_rowid and not whole_output -%}
     {%- set matched = durable.scratch_table(target.identifier ~ '__matched') -%}
-    {%- if by_rowid and not whole_output -%}
+    {%- if matching -%}
         {%- do conditions.append(
             'target_rows.rowid in (' ~ durable.matched_rowids(matched, keys[0], source) ~ ')'
         ) -%}
@@ -65,7 +66,6 @@
     alter table {{ target }} add column {{ tracker }} {{ dbt.type_string() }};
     {% endif %}
     {%- set recomputed = durable.scratch_table(target.identifier ~ '__recomputed') %}
-    {%- set matching = by_rowid and not whole_output %}
     {%- if whole_output %}
     {%- set left = 'not (' ~ durable.key_in(target, keys, source) ~ ')' %}
     {%- else %}
