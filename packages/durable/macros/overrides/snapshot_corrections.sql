@@ -56,16 +56,60 @@
         {%- if column in snapshot_columns -%}{%- do shared.append(column) -%}{%- endif -%}
     {%- endfor -%}
     {%- set shared_list = shared | join(', ') -%}
+    {%- set scope = durable.snapshot_correction_scope(
+        relation, key, images, shared_list, columns.dbt_valid_to
+    ) -%}
+    {{ return(prepare ~ scope.prepare ~ durable.correct_snapshot_sql(
+        key, updated_at, columns, shared_list, scope.staged, scope.current_of_changed
+    ) ~ scope.cleanup ~ cleanup) }}
+{% endmacro %}
+
+
+{% macro snapshot_correction_scope(relation, key, images, shared_list, valid_to) %}
+    {{ return(adapter.dispatch('snapshot_correction_scope', 'durable')(
+        relation, key, images, shared_list, valid_to
+    )) }}
+{% endmacro %}
+
+
+{% macro default__snapshot_correction_scope(relation, key, images, shared_list, valid_to) %}
     {%- set staged -%}
         (select {{ shared_list }} from {{ relation }}
         where {{ durable.key_in(relation, key, images) }}) as staged
     {%- endset -%}
     {%- set current_of_changed -%}
-        {{ columns.dbt_valid_to }} is null and {{ durable.key_in(this, key, images) }}
+        {{ valid_to }} is null and {{ durable.key_in(this, key, images) }}
     {%- endset -%}
-    {{ return(prepare ~ durable.correct_snapshot_sql(
-        key, updated_at, columns, shared_list, staged, current_of_changed
-    ) ~ cleanup) }}
+    {{ return({
+        'prepare': '', 'staged': staged, 'current_of_changed': current_of_changed, 'cleanup': ''
+    }) }}
+{% endmacro %}
+
+
+{% macro duckdb__snapshot_correction_scope(relation, key, images, shared_list, valid_to) %}
+    {#- The statements read the staged rows and the current rows of the changed keys six times:
+        each is looked up once, into a scratch table. The current rows are kept by rowid, so
+        every statement still sees what the ones before it changed (an ended or deleted row is
+        no longer current). -#}
+    {%- set staged = durable.scratch_table(this.identifier ~ '__staged') -%}
+    {%- set current = durable.scratch_table(this.identifier ~ '__current') -%}
+    {%- set prepare -%}
+    drop table if exists {{ staged }};
+    create temporary table {{ staged }} as
+    select {{ shared_list }} from {{ relation }}
+    where {{ durable.key_in(relation, key, images) }};
+    drop table if exists {{ current }};
+    create temporary table {{ current }} as
+    select rowid as snapshot_rowid from {{ this }}
+    where {{ valid_to }} is null and {{ durable.key_in(this, key, images) }};
+    {%- endset -%}
+    {{ return({
+        'prepare': prepare,
+        'staged': staged ~ ' as staged',
+        'current_of_changed': valid_to ~ ' is null and rowid in (select snapshot_rowid from '
+            ~ current ~ ')',
+        'cleanup': ';\n    drop table ' ~ staged ~ ';\n    drop table ' ~ current
+    }) }}
 {% endmacro %}
 
 
