@@ -179,7 +179,12 @@
     {#- The keys a model recomputes: those of its recomputed rows, and those whose old version
         left the relation (deleted or withdrawn). -#}
     {%- set key_list = spec.key | join(', ') -%}
-    select {{ key_list }} from ({{ adapter.dispatch('changed_rows', 'durable')(spec) }}) as recomputed
+    {#- Each branch selects the keys alone: a distinct union of whole rows would read and
+        compare every column of them. -#}
+    {%- set keys_only = {} -%}
+    {%- do keys_only.update(spec) -%}
+    {%- do keys_only.update({'columns': key_list}) -%}
+    select {{ key_list }} from ({{ adapter.dispatch('changed_rows', 'durable')(keys_only) }}) as recomputed
     {%- if spec.images %}
     union
     select {{ key_list }} from {{ spec.images }}
@@ -201,16 +206,16 @@
                 select recomputed_group from ({{ durable.recomputed_groups(spec) }}) as groups_
             )
     {%- else -%}
-        select * from {{ spec.relation }}
+        select {{ spec.get('columns', '*') }} from {{ spec.relation }}
         where {{ changed }}
         {%- if spec.images and spec.key %}
         union
-        select * from {{ spec.relation }}
+        select {{ spec.get('columns', '*') }} from {{ spec.relation }}
         where {{ durable.recomputed_key_condition(spec) }}
         {%- endif %}
         {%- for column, parent in spec.also_when.items() %}
         union
-        select * from {{ spec.relation }}
+        select {{ spec.get('columns', '*') }} from {{ spec.relation }}
         where {{ durable.rows_keyed_in(
             spec.relation, column, parent.hashed,
             '(select ' ~ column ~ ' from ' ~ parent.relation ~ ' where ' ~ changed
@@ -218,13 +223,13 @@
         ) }}
         {%- if parent.images %}
         union
-        select * from {{ spec.relation }}
+        select {{ spec.get('columns', '*') }} from {{ spec.relation }}
         where {{ durable.rows_keyed_in(spec.relation, column, parent.hashed, parent.images) }}
         {%- endif %}
         {%- endfor %}
         {%- for column, span in spec.spans.items() %}
         union
-        select * from {{ spec.relation }}
+        select {{ spec.get('columns', '*') }} from {{ spec.relation }}
         where {{ durable.recomputed_key_condition(
             spec, '(' ~ durable.rows_in_changed_span(spec, column, span) ~ ') as in_span'
         ) }}
@@ -281,7 +286,7 @@
         {{ durable.default__changed_rows(spec) }}
     {%- else -%}
         {%- set changed = durable.changed_in_window(spec.event_time, spec.delivered_on) -%}
-        select * from {{ spec.relation }}
+        select {{ spec.get('columns', '*') }} from {{ spec.relation }}
         where {{ changed }}
         {%- if spec.images and spec.key %}
             or {{ durable.recomputed_key_condition(spec) }}
