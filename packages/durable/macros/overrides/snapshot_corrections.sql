@@ -87,10 +87,10 @@
 
 
 {% macro duckdb__snapshot_correction_scope(relation, key, images, shared_list, valid_to) %}
-    {#- The statements read the staged rows and the current rows of the changed keys six times:
-        each is looked up once, into a scratch table. The current rows are kept by rowid, so
-        every statement still sees what the ones before it changed (an ended or deleted row is
-        no longer current). -#}
+    {#- The statements read the staged rows and the current rows of the changed keys seven
+        times: each is looked up once, into a scratch table. The current rows are kept by
+        rowid, so every statement still sees what the ones before it changed (an ended or
+        deleted row is no longer current). -#}
     {%- set staged = durable.scratch_table(this.identifier ~ '__staged') -%}
     {%- set current = durable.scratch_table(this.identifier ~ '__current') -%}
     {%- set prepare -%}
