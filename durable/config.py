@@ -112,6 +112,11 @@ class Settings:
     # DURABLE_KEEP_PUBLICATIONS: earlier states of production kept for `durable rollback`
     # (DuckDB: files beside production; PostgreSQL: schemas; Spark keeps one, the idle copy).
     keep_publications: int = field(default_factory=lambda: _int("DURABLE_KEEP_PUBLICATIONS", "3"))
+    # DURABLE_PREPARE_AUDIT_COPY=0: a DuckDB run that published does not copy production for the
+    # next run (durable/engines/duckdb/prepared.py); that run then copies it before its build.
+    prepare_audit_copy: bool = field(
+        default_factory=lambda: _env("DURABLE_PREPARE_AUDIT_COPY", "1") != "0"
+    )
     # DURABLE_SPARK_DIR: the Spark target's metastore and warehouse folder.
     spark_dir: Path = field(default_factory=lambda: _path("DURABLE_SPARK_DIR", "data/spark"))
 

@@ -93,6 +93,7 @@ class Runner:
         try:
             with run_lock(self.settings.state_dir / "run.lock", self.settings.lock_timeout):
                 self._run_locked(report, windows, command, full_refresh)
+            self.publisher.prepare_next_audit()
         except Exception as error:  # noqa: BLE001 - every failure ends as one line and an alert
             failure = as_failure(error)
             report.exit_code, report.failure = failure.exit_code, str(failure)

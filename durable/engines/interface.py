@@ -66,6 +66,11 @@ class Publisher(Protocol):
         """Swap the audit copy into production atomically, recording the publication."""
         ...
 
+    def prepare_next_audit(self) -> None:
+        """After a run that published: start readying the next run's audit copy, where making
+        it at the start of that run would cost time; otherwise nothing."""
+        ...
+
     def keep_failed(self, run_id: str) -> str | None:
         """Set the audit copy aside for inspection; return where."""
         ...

@@ -10,8 +10,10 @@ production untouched and keeps the copy for inspection.
 
 The copy is a reflink where the filesystem has them (XFS, Btrfs: milliseconds, whatever the size)
 and a sequential file copy elsewhere (ext4: it grows with the warehouse; see clone.py; the
-benchmark reports both). Each publication is also recorded inside the published file, so after a
-crash the ledger can tell whether the publish happened.
+benchmark reports both). Where it is a byte copy, the next run's copy is made right after a
+publish, by a process of its own (prepared.py), so a daily run finds it ready. Each publication
+is also recorded inside the published file, so after a crash the ledger can tell whether the
+publish happened.
 
 The state a publish replaces is kept for `durable rollback`: a hard link to the old file, made
 before the rename, in `_kept/<time>-<run>/` (the last DURABLE_KEEP_PUBLICATIONS of them). It costs
@@ -27,12 +29,20 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
 from durable.config import Settings
 from durable.engines.duckdb.clone import CopyMethod, clone_file
 from durable.engines.duckdb.loader import published_files, qualified
+from durable.engines.duckdb.prepared import (
+    empty_trash,
+    start_preparing,
+    take,
+    to_trash,
+    trash_dir,
+)
 from durable.engines.interface import KeptState, PublishedFiles
 from durable.errors import BadInput
 from durable.failpoints import failpoint
@@ -74,7 +84,9 @@ class DuckDBPublisher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.production = settings.duckdb_path
-        self.copy_method: CopyMethod | None = None  # how the last audit copy was made
+        # How the last audit copy was made: "prepared" when it was ready before the run.
+        self.copy_method: CopyMethod | Literal["prepared"] | None = None
+        self.published = False
 
     def audit_settings(self) -> Settings:
         return replace(self.settings, duckdb_path=self.audit_path)
@@ -106,7 +118,10 @@ class DuckDBPublisher:
         self.discard_audit()
         if self.production.exists():
             with self._connect_production():
-                self.copy_method = clone_file(self.production, audit)
+                if take(self.production, audit):
+                    self.copy_method = "prepared"
+                else:
+                    self.copy_method = clone_file(self.production, audit)
                 wal = self.production.with_name(self.production.name + ".wal")
                 if wal.exists():  # left by a writer that died: part of the database
                     clone_file(wal, audit.with_name(audit.name + ".wal"))
@@ -129,11 +144,26 @@ class DuckDBPublisher:
             con.execute("checkpoint")
         failpoint("publish:before-rename")
         _fsync(audit)
-        self._keep_production(run_id)
+        # At most one replaced file waits in the trash: a run healing many days one by one must
+        # not hold a warehouse file per day.
+        empty_trash(self.production)
+        self._set_production_aside(run_id)
         os.replace(audit, self.production)
         _fsync(self.production.parent)
         failpoint("publish:after-rename")
+        self.published = True
         self._prune_kept()
+
+    def prepare_next_audit(self) -> None:
+        """After a run that published, delete what its publishes replaced and copy production
+        for the next run where a copy reads the whole file (no reflinks), unless
+        DURABLE_PREPARE_AUDIT_COPY=0."""
+        if not self.published:
+            return
+        if self.copy_method != "reflink" and self.settings.prepare_audit_copy:
+            start_preparing(self.production)  # which empties the trash first
+        else:
+            empty_trash(self.production)
 
     def read_production(self, query: str) -> list[tuple]:
         if not self.production.exists():
@@ -148,19 +178,24 @@ class DuckDBPublisher:
     def kept_dir(self) -> Path:
         return self.production.parent / "_kept"
 
-    def _keep_production(self, replaced_by: str) -> None:
-        """A second name for production's file, which the rename that follows leaves intact."""
-        if self.settings.keep_publications < 1 or not self.production.exists():
+    def _set_production_aside(self, replaced_by: str) -> None:
+        """A second name for production's file, which the rename that follows leaves intact: in
+        `_kept/` for a rollback, or in the trash, so the rename never frees its blocks on the
+        run's path (prepared.py deletes it afterwards)."""
+        if not self.production.exists():
             return
+        keep = self.settings.keep_publications >= 1
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        kept = self.kept_dir / f"{stamp}-{replaced_by}" / self.production.name
+        folder = self.kept_dir if keep else trash_dir(self.production)
+        kept = folder / f"{stamp}-{replaced_by}" / self.production.name
         kept.parent.mkdir(parents=True)
         os.link(self.production, kept)
-        _fsync(kept.parent)
+        if keep:
+            _fsync(kept.parent)
 
     def _prune_kept(self) -> None:
         for stale in self.kept_states()[self.settings.keep_publications :]:
-            shutil.rmtree(Path(stale.location).parent, ignore_errors=True)
+            to_trash(self.production, Path(stale.location).parent)
 
     def kept_states(self) -> list[KeptState]:
         if not self.kept_dir.exists():
@@ -182,12 +217,13 @@ class DuckDBPublisher:
     def restore(self, state: KeptState, rollback_id: str) -> None:
         """The kept file becomes production by one rename; production is kept in its turn."""
         kept = Path(state.location)
-        self._keep_production(rollback_id)
+        self._set_production_aside(rollback_id)
         failpoint("rollback:before-rename")
         os.replace(kept, self.production)
         _fsync(self.production.parent)
         shutil.rmtree(kept.parent, ignore_errors=True)
         self._prune_kept()
+        empty_trash(self.production)
 
     def keep_failed(self, run_id: str) -> str | None:
         if not self.audit_path.exists():

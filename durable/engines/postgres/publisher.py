@@ -178,6 +178,9 @@ class PostgresPublisher:
             )
             self._prune_kept(cur)
 
+    def prepare_next_audit(self) -> None:
+        """Nothing readied ahead: open_audit copies production's tables inside the server."""
+
     def keep_failed(self, run_id: str) -> str | None:
         kept = self.failed_schema(run_id)
         with self._transaction() as cur:

@@ -167,6 +167,9 @@ class SparkPublisher:
             for name in set(_tables(spark, schema)) - wanted:
                 spark.sql(f"drop view if exists `{schema}`.`{name}`")
 
+    def prepare_next_audit(self) -> None:
+        """Nothing to ready: open_audit refills the idle copy from the live one."""
+
     def keep_failed(self, run_id: str) -> str | None:
         """The idle copy stays as it is for inspection until the next run refills it."""
         if self.live() is None and not self.spark.catalog.databaseExists(
