@@ -189,7 +189,8 @@ def _ratios_phases_and_nodes(results: dict[str, Any], summary: dict[str, Any]) -
         "",
         f"Production file size: {runs['runner'][0]['database_bytes'] / 2**30:.2f} GiB; the audit",
         f"copy was made by {machine.get('runner audit copy', 'copy')}"
-        f" ({machine.get('warehouse filesystem', '?')}). A byte copy of the history's",
+        f" ({machine.get('warehouse filesystem', '?')}; `prepared`: copied after the previous"
+        " publish, before the run). A byte copy of the history's",
         f"file there took {results.get('byte_copy_seconds', float('nan')):.2f} s.",
         "",
         "## Slowest nodes of the incremental build (median execution time)",
