@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from durable.config import Settings
-from durable.engines.duckdb.prepared import prepare
+from durable.engines.duckdb.prepared import prepare, tidy
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -45,6 +45,7 @@ def evict_from_page_cache(path: Path) -> None:
 def prepare_audit_copy(database: Path) -> tuple[float, Path] | None:
     """What the run before would have left: the next audit copy, made after its publish; its
     time and path, or None where the audit copy is a reflink (nothing is prepared there)."""
+    tidy(database)  # the copy the last step's run prepared: stale, its file was copied over
     began = time.perf_counter()
     prepared = prepare(database)
     return None if prepared is None else (time.perf_counter() - began, prepared)

@@ -17,7 +17,14 @@ from checks import warehouse_checksums
 from conftest import PROJECT_DIR
 from durable.config import Settings
 from durable.engines.duckdb.clone import clone_file
-from durable.engines.duckdb.prepared import identity, prepare, prepared_dir, take, trash_dir
+from durable.engines.duckdb.prepared import (
+    identity,
+    prepare,
+    prepared_dir,
+    take,
+    tidy,
+    trash_dir,
+)
 from durable.errors import ExitCode
 from durable.runner import Runner
 from jaffle_simulator import DeliveryPlan
@@ -57,6 +64,7 @@ def test_a_copy_of_a_production_written_since_is_dropped_not_taken(tmp_path: Pat
 
     assert not take(production, tmp_path / "audit.duckdb")
     assert not (tmp_path / "audit.duckdb").exists()
+    tidy(production)  # after the run, where deleting it costs the run nothing
     assert list(prepared_dir(production).iterdir()) == [], "the stale copy is removed"
 
 

@@ -96,21 +96,33 @@ def prepare(production: Path) -> Path | None:
 
 
 def take(production: Path, audit: Path) -> bool:
-    """Move a copy prepared from production as it is now to `audit`; drop stale ones."""
+    """Move the copy prepared from production as it is now to `audit`, if there is one. Stale
+    copies are left to tidy(), after the run: deleting a warehouse file takes ext4 a second."""
     current = identity(production)
+    if current is None:
+        return False
+    ready = prepared_dir(production) / current
+    try:
+        os.replace(ready / production.name, audit)
+    except FileNotFoundError:  # none, or a preparer of the same state is replacing it
+        return False
+    with contextlib.suppress(OSError):
+        ready.rmdir()
+    return True
+
+
+def tidy(production: Path) -> None:
+    """Delete what waits in the trash and every prepared copy production no longer matches."""
+    empty_trash(production)
     folder = prepared_dir(production)
     if not folder.is_dir():
-        return False
-    taken = False
+        return
+    current = identity(production)
     for entry in folder.iterdir():
         if entry.name.startswith(PARTIAL) and _alive(entry.name.removeprefix(PARTIAL)):
-            continue  # still being copied; it will be stale by the time it is done
-        if entry.name == current and not taken:
-            with contextlib.suppress(FileNotFoundError):  # a preparer of the same state replaced it
-                os.replace(entry / production.name, audit)
-                taken = True
-        shutil.rmtree(entry, ignore_errors=True)
-    return taken
+            continue  # still being copied
+        if entry.name != current:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _alive(pid: str) -> bool:
@@ -141,7 +153,7 @@ def start_preparing(production: Path) -> None:
 
 def main(production: str) -> None:
     try:
-        empty_trash(Path(production))  # first: it frees the disk the copy is about to fill
+        tidy(Path(production))  # first: it frees the disk the copy is about to fill
         prepare(Path(production))
     except OSError:
         sys.exit(1)  # a folder removed under it, a full disk: the next run copies for itself

@@ -40,6 +40,7 @@ from durable.engines.duckdb.prepared import (
     empty_trash,
     start_preparing,
     take,
+    tidy,
     to_trash,
     trash_dir,
 )
@@ -161,9 +162,9 @@ class DuckDBPublisher:
         if not self.published:
             return
         if self.copy_method != "reflink" and self.settings.prepare_audit_copy:
-            start_preparing(self.production)  # which empties the trash first
+            start_preparing(self.production)  # which tidies first
         else:
-            empty_trash(self.production)
+            tidy(self.production)
 
     def read_production(self, query: str) -> list[tuple]:
         if not self.production.exists():
