@@ -32,6 +32,17 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("DBT_TARGET_PATH", f"target/pytest-{os.environ['PYTEST_XDIST_WORKER']}")
 
 
+def settings_under(root: Path, **overrides: Any) -> Settings:
+    """The reference project with its landing zone, warehouse and state all under `root`."""
+    folders: dict[str, Any] = {
+        "landing_dir": root / "landing",
+        "duckdb_path": root / "warehouse" / "prod.duckdb",
+        "state_dir": root / "state",
+        "prod_state_dir": root / "prod-state",
+    }
+    return Settings(project_dir=PROJECT_DIR, **(folders | overrides))
+
+
 @pytest.fixture(scope="session")
 def jafgen_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("jafgen-cache")

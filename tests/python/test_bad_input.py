@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from checks import AUDIT_COLUMNS, MARTS
-from conftest import PROJECT_DIR, Warehouse, make_warehouse
+from conftest import Warehouse, make_warehouse, settings_under
 from durable.config import Settings
 from durable.errors import ExitCode
 from durable.pipeline import process_window
@@ -192,14 +192,7 @@ def test_6_empty_delivery_is_fine_and_a_missing_one_is_reported(week: FaultyWeek
 @pytest.fixture(scope="module")
 def published_day_one(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("published")
-    settings = Settings(
-        project_dir=PROJECT_DIR,
-        landing_dir=root / "landing",
-        duckdb_path=root / "warehouse" / "prod.duckdb",
-        state_dir=root / "state",
-        prod_state_dir=root / "prod-state",
-        retry_wait=0.1,
-    )
+    settings = settings_under(root, retry_wait=0.1)
     DeliveryPlan.build(seed=5, days=2, cache_dir=jafgen_cache).land(
         settings.landing_dir, only=DAY[0]
     )

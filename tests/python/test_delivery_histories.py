@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from checks import AUDIT_COLUMNS, MARTS, relation_checksum, rows_checksum
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, settings_under
 from delivery_history import (
     Base,
     Correction,
@@ -328,14 +328,7 @@ def histories(base: Base) -> st.SearchStrategy[History]:
 
 
 def under(root: Path, landing: Path) -> Settings:
-    return Settings(
-        project_dir=PROJECT_DIR,
-        landing_dir=landing,
-        duckdb_path=root / "warehouse" / "prod.duckdb",
-        state_dir=root / "state",
-        prod_state_dir=root / "prod-state",
-        retry_wait=0.1,
-    )
+    return settings_under(root, landing_dir=landing, retry_wait=0.1)
 
 
 # Which copy of one version a snapshot's row names: a version delivered twice is captured from

@@ -8,14 +8,14 @@ exactly the production it would have copied itself, or copy it itself.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from checks import warehouse_checksums
-from conftest import PROJECT_DIR
-from durable.config import Settings
+from conftest import settings_under
 from durable.engines.duckdb.clone import clone_file
 from durable.engines.duckdb.prepared import (
     identity,
@@ -83,6 +83,13 @@ def _has_reflinks(folder: Path) -> bool:
     return clone_file(folder / "probe", folder / "probe-copy") == "reflink"
 
 
+def _wait_until(done: Callable[[], bool], seconds: float = 60) -> None:
+    """Poll for what the process a run leaves behind does; the assertions after it judge."""
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
 def test_the_next_run_builds_in_the_copy_the_last_one_prepared(
     jafgen_cache: Path, tmp_path: Path
@@ -94,12 +101,8 @@ def test_the_next_run_builds_in_the_copy_the_last_one_prepared(
     states, methods = {}, {}
     for prepares in (True, False):
         root = tmp_path / str(prepares)
-        settings = Settings(
-            project_dir=PROJECT_DIR,
-            landing_dir=root / "landing",
-            duckdb_path=root / "warehouse" / "prod.duckdb",
-            state_dir=root / "state",
-            prod_state_dir=root / "prod-state",
+        settings = settings_under(
+            root,
             prepare_audit_copy=prepares,
             keep_publications=0,  # the file a publish replaces goes to the trash
         )
@@ -107,9 +110,8 @@ def test_the_next_run_builds_in_the_copy_the_last_one_prepared(
         assert Runner(settings, progress="quiet").run([(first, first)]).exit_code == ExitCode.OK
         # The copy is made by a process of its own: a daily run finds it done a day later.
         ready = prepared_dir(settings.duckdb_path) / str(identity(settings.duckdb_path))
-        deadline = time.monotonic() + 60
-        while prepares and not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        if prepares:
+            _wait_until(ready.exists)
         runner = Runner(settings, progress="quiet")
         assert runner.run([(second, second)]).exit_code == ExitCode.OK
         methods[prepares] = runner.publisher.copy_method
@@ -118,9 +120,7 @@ def test_the_next_run_builds_in_the_copy_the_last_one_prepared(
         # The file the second publish replaced is deleted after the run, by the process that
         # prepares the next copy, or by the run itself.
         trash = trash_dir(settings.duckdb_path)
-        deadline = time.monotonic() + 60
-        while any(trash.iterdir()) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_until(lambda folder=trash: not any(folder.iterdir()))
         assert list(trash.iterdir()) == []
     assert methods == {True: "prepared", False: "copy"}
     assert states[True] == states[False], "the same production as a run that copied it itself"

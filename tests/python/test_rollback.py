@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from checks import relation_checksum, warehouse_checksums
-from conftest import PROJECT_DIR, PostgresServer, connect
+from conftest import PostgresServer, connect, settings_under
 from durable.cli import app
 from durable.config import Settings
 from durable.errors import ExitCode
@@ -28,15 +28,7 @@ pytestmark = pytest.mark.slow
 
 
 def settings_for(root: Path) -> Settings:
-    return Settings(
-        project_dir=PROJECT_DIR,
-        landing_dir=root / "landing",
-        duckdb_path=root / "warehouse" / "prod.duckdb",
-        state_dir=root / "state",
-        prod_state_dir=root / "prod-state",
-        lock_timeout=5,
-        keep_publications=3,
-    )
+    return settings_under(root, lock_timeout=5, keep_publications=3)
 
 
 def cli(settings: Settings, *args: str) -> Result:

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import duckdb
 import pytest
 
 from checks import query_function, warehouse_checksums
-from conftest import ENGINES, PROJECT_DIR, connect, engine_server
+from conftest import ENGINES, PROJECT_DIR, connect, engine_server, settings_under
 from durable.config import Settings
 from durable.dbt import forget_manifest
 from durable.dbt import manifest as dbt_manifest
@@ -37,18 +36,7 @@ DURABLE = [sys.executable, "-m", "durable.cli"]
 
 
 def settings_for(root: Path, **overrides: object) -> Settings:
-    return replace(
-        Settings(
-            project_dir=PROJECT_DIR,
-            landing_dir=root / "landing",
-            duckdb_path=root / "warehouse" / "prod.duckdb",
-            state_dir=root / "state",
-            prod_state_dir=root / "prod-state",
-            lock_timeout=5,
-            retry_wait=0.2,
-        ),
-        **overrides,
-    )
+    return settings_under(root, **({"lock_timeout": 5, "retry_wait": 0.2} | overrides))
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
