@@ -23,11 +23,11 @@ from .warehouse import copy_database, evict_from_page_cache, prepare_audit_copy,
 ENTRY_POINT = Path(__file__).resolve().parents[1] / "benchmark.py"
 SAMPLE_EVERY_S = 0.05
 
-# The warm-up runs them in this order (noop follows plain); the measured repeats in DAY_STEP_ORDERS.
 # How the process a run starts after publishing is called (durable/engines/duckdb/prepared.py).
 PREPARER = "from durable.engines.duckdb.prepared import main"
 # The steps that run the runner, whose audit copy a daily job finds prepared.
 RUNNER_STEPS = ("runner", "catchup_day", "catchup")
+# The warm-up runs them in this order (noop follows plain); the measured repeats in DAY_STEP_ORDERS.
 DBT_STEPS = ("runner", "plain", "noop", "plain_reflink", "merge_dbt")
 # The order the day's steps take in a repeat, alternating: the runner first in one repeat,
 # plain first in the next. The first step of a repeat follows the MERGE steps (or the full
@@ -77,12 +77,12 @@ def _wait_for_work_after_the_run() -> float:
 
 def measure(name: str, database: Path, landing: Path, day: date, workdir: Path) -> dict[str, Any]:
     """Run one step in a child process; add its wall time and peak resident memory."""
-    # Nothing left to write back, from the step before (a full refresh leaves gigabytes dirty
-    # for tens of seconds) or from our set-up copy (a reflink waits for it): otherwise the step
-    # pays for it, where a production file published yesterday is long written.
     # A daily run finds the audit copy its predecessor made after publishing, where the copy is
     # a byte copy (durable/engines/duckdb/prepared.py): made here, before the clock starts.
     prepared = prepare_audit_copy(database) if name in RUNNER_STEPS else None
+    # Nothing left to write back, from the step before (a full refresh leaves gigabytes dirty
+    # for tens of seconds) or from our set-up copies (a reflink waits for it): otherwise the step
+    # pays for it, where a production file published yesterday is long written.
     os.sync()
     # And nothing of the database in memory: the runner's audit copy is a new file whose pages
     # were never read, while a step on a copy this script has just written would find all of

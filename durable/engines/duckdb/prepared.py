@@ -131,7 +131,7 @@ def _alive(pid: str) -> bool:
     except (ValueError, ProcessLookupError):
         return False
     except PermissionError:
-        return True
+        pass  # another user's process holds that pid: alive all the same
     return True
 
 

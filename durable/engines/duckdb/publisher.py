@@ -188,11 +188,11 @@ class DuckDBPublisher:
         keep = self.settings.keep_publications >= 1
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         folder = self.kept_dir if keep else trash_dir(self.production)
-        kept = folder / f"{stamp}-{replaced_by}" / self.production.name
-        kept.parent.mkdir(parents=True)
-        os.link(self.production, kept)
-        if keep:
-            _fsync(kept.parent)
+        second_name = folder / f"{stamp}-{replaced_by}" / self.production.name
+        second_name.parent.mkdir(parents=True)
+        os.link(self.production, second_name)
+        if keep:  # a rollback needs it after a crash; the trash does not
+            _fsync(second_name.parent)
 
     def _prune_kept(self) -> None:
         for stale in self.kept_states()[self.settings.keep_publications :]:
