@@ -34,13 +34,14 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 def settings_under(root: Path, **overrides: Any) -> Settings:
     """The reference project with its landing zone, warehouse and state all under `root`."""
-    folders: dict[str, Any] = {
+    fields: dict[str, Any] = {
+        "project_dir": PROJECT_DIR,  # a copy of the project, in tests that edit it
         "landing_dir": root / "landing",
         "duckdb_path": root / "warehouse" / "prod.duckdb",
         "state_dir": root / "state",
         "prod_state_dir": root / "prod-state",
     }
-    return Settings(project_dir=PROJECT_DIR, **(folders | overrides))
+    return Settings(**(fields | overrides))
 
 
 @pytest.fixture(scope="session")
