@@ -31,6 +31,11 @@ DAYS = 10
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("DBT_TARGET_PATH", f"target/pytest-{os.environ['PYTEST_XDIST_WORKER']}")
 
+# dbt's file log at its default (debug) level writes every statement of every node: about a
+# tenth of a small build's time, in each of the suite's few hundred builds. The tests read what
+# they check from the warehouse, the ledger and dbt's results, never from that log.
+os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")
+
 
 def settings_under(root: Path, **overrides: Any) -> Settings:
     """The reference project with its landing zone, warehouse and state all under `root`."""
