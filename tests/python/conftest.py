@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -37,16 +38,30 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")
 
 
-def settings_under(root: Path, **overrides: Any) -> Settings:
-    """The reference project with its landing zone, warehouse and state all under `root`."""
-    fields: dict[str, Any] = {
-        "project_dir": PROJECT_DIR,  # a copy of the project, in tests that edit it
+def folders_under(root: Path) -> dict[str, Path]:
+    """Where a pipeline's landing zone, warehouse file and state live, all under `root`."""
+    return {
         "landing_dir": root / "landing",
         "duckdb_path": root / "warehouse" / "prod.duckdb",
         "state_dir": root / "state",
         "prod_state_dir": root / "prod-state",
     }
-    return Settings(**(fields | overrides))
+
+
+def settings_under(root: Path, **overrides: Any) -> Settings:
+    """The reference project with its landing zone, warehouse and state all under `root`."""
+    # project_dir too can be overridden: a copy of the project, in tests that edit it.
+    return Settings(**({"project_dir": PROJECT_DIR} | folders_under(root) | overrides))
+
+
+def copy_published(published: Settings, root: Path) -> Settings:
+    """Production as published, in `root`, with a ledger of its own."""
+    copy = replace(published, **folders_under(root))
+    shutil.copytree(published.landing_dir, copy.landing_dir)
+    shutil.copytree(published.prod_state_dir, copy.prod_state_dir)
+    copy.duckdb_path.parent.mkdir(parents=True)
+    shutil.copy2(published.duckdb_path, copy.duckdb_path)
+    return copy
 
 
 @pytest.fixture(scope="session")

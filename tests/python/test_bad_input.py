@@ -9,15 +9,14 @@ published warehouse: the runner quarantines the file, publishes the rest and cou
 from __future__ import annotations
 
 import random
-import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from checks import AUDIT_COLUMNS, MARTS
-from conftest import Warehouse, make_warehouse, settings_under
+from conftest import Warehouse, copy_published, make_warehouse, settings_under
 from durable.config import Settings
 from durable.errors import ExitCode
 from durable.pipeline import process_window
@@ -203,17 +202,7 @@ def published_day_one(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFacto
 def run_with_fault(
     published: Settings, tmp_path: Path, fault: Fault, jafgen_cache: Path
 ) -> tuple[object, Settings, DeliveryPlan]:
-    settings = replace(
-        published,
-        landing_dir=tmp_path / "landing",
-        duckdb_path=tmp_path / "warehouse" / "prod.duckdb",
-        state_dir=tmp_path / "state",
-        prod_state_dir=tmp_path / "prod-state",
-    )
-    shutil.copytree(published.landing_dir, settings.landing_dir)
-    shutil.copytree(published.prod_state_dir, settings.prod_state_dir)
-    settings.duckdb_path.parent.mkdir(parents=True)
-    shutil.copy(published.duckdb_path, settings.duckdb_path)
+    settings = copy_published(published, tmp_path)
     plan = DeliveryPlan.build(seed=5, days=2, faults=Faults((fault,)), cache_dir=jafgen_cache)
     plan.land(settings.landing_dir, only=DAY[1])
     return Runner(settings, progress="quiet").run(), settings, plan

@@ -15,13 +15,12 @@ from __future__ import annotations
 import codecs
 import gzip
 import os
-import shutil
 import sqlite3
 import tempfile
 import uuid
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -32,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checks import AUDIT_COLUMNS, MARTS, relation_checksum
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, copy_published, settings_under
 from durable.config import Settings
 from durable.errors import ExitCode
 from durable.landing.quoting import quote_identifier as quote
@@ -192,26 +191,6 @@ def write(junk: Junk, landing: Path, good: dict[str, bytes], sentinel: Path) -> 
         path.write_bytes(junk.content.replace(SENTINEL.encode(), str(sentinel).encode()))
 
 
-def under(root: Path, settings: Settings) -> Settings:
-    return replace(
-        settings,
-        landing_dir=root / "landing",
-        duckdb_path=root / "warehouse" / "prod.duckdb",
-        state_dir=root / "state",
-        prod_state_dir=root / "prod-state",
-    )
-
-
-def copy_published(published: Settings, root: Path) -> Settings:
-    """Production as published, in `root`, with a ledger of its own."""
-    copy = under(root, published)
-    shutil.copytree(published.landing_dir, copy.landing_dir)
-    shutil.copytree(published.prod_state_dir, copy.prod_state_dir)
-    copy.duckdb_path.parent.mkdir(parents=True)
-    shutil.copy2(published.duckdb_path, copy.duckdb_path)
-    return copy
-
-
 class Production(NamedTuple):
     marts: dict[str, tuple[int, str]]
     raw_rows: dict[str, int]
@@ -270,7 +249,7 @@ class Clean:
 @pytest.fixture(scope="module")
 def clean(jafgen_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Clean:
     root = tmp_path_factory.mktemp("fuzz")
-    published = under(root / "day-1", Settings(project_dir=PROJECT_DIR, retry_wait=0.1))
+    published = settings_under(root / "day-1", retry_wait=0.1)
     plan = DeliveryPlan.build(seed=5, days=2, cache_dir=jafgen_cache)
     plan.land(published.landing_dir, only=DAYS[0])
     assert Runner(published, progress="quiet").run().exit_code == ExitCode.OK

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from checks import MARTS, relation_checksum
-from conftest import PROJECT_DIR, PostgresServer
+from conftest import PostgresServer, settings_under
 from durable.cli import app
 from durable.config import Settings
 from durable.engines.postgres.connection import connect
@@ -35,17 +35,7 @@ DAYS = 3
 
 
 def settings_for(root: Path, **overrides: object) -> Settings:
-    return replace(
-        Settings(
-            project_dir=PROJECT_DIR,
-            landing_dir=root / "landing",
-            duckdb_path=root / "warehouse" / "prod.duckdb",
-            state_dir=root / "state",
-            prod_state_dir=root / "prod-state",
-            lock_timeout=5,
-        ),
-        **overrides,
-    )
+    return settings_under(root, **({"lock_timeout": 5} | overrides))
 
 
 def cli(settings: Settings, *args: str) -> Result:
